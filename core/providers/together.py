@@ -1,0 +1,176 @@
+"""Together AI batch provider over the `together` SDK 3.x.
+
+The SDK is imported on first use so that start-up stays fast. Every SDK exception is turned into
+a ProviderError whose text never contains the API key or an Authorization header.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from core.batchfile import ENDPOINT
+from core.providers.base import BatchInfo, ModelInfo, ProviderError
+from core.secrets import redact
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_SECONDS = 120.0
+DOWNLOAD_CHUNK_BYTES = 1 << 20
+
+
+class TogetherProvider:
+    name = "together"
+    simulated = False
+
+    def __init__(self, api_key: str | None, base_url: str | None = None, max_retries: int = 2) -> None:
+        if not api_key:
+            raise ProviderError(
+                "No Together API key: set TOGETHER_API_KEY or save a key from the Models screen",
+                kind="auth",
+            )
+        self._api_key = api_key
+        self._base_url = base_url or None
+        self._max_retries = max_retries
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from together import Together
+
+            self._client = Together(
+                api_key=self._api_key,
+                base_url=self._base_url,
+                max_retries=self._max_retries,
+                timeout=DEFAULT_TIMEOUT_SECONDS,
+            )
+        return self._client
+
+    def upload(self, path: Path) -> str:
+        # check=False: factdeck validates its own files (custom_id, limits) before upload, and the
+        # SDK's checker is written for fine-tuning files.
+        response = self._call("upload", lambda: self.client.files.upload(file=path, purpose="batch-api", check=False))
+        return response.id
+
+    def create_batch(self, input_file_id: str, model: str) -> BatchInfo:
+        response = self._call(
+            "create batch",
+            lambda: self.client.batches.create(input_file_id=input_file_id, endpoint=ENDPOINT),
+        )
+        if response.job is None:
+            warning = redact(response.warning or "no warning given", self._api_key)
+            raise ProviderError(f"Together created no batch for {input_file_id}: {warning}", kind="no_job")
+        if response.warning:
+            log.warning("batch %s created with a warning: %s", response.job.id, redact(response.warning, self._api_key))
+        return _batch_info(response.job)
+
+    def retrieve(self, batch_id: str) -> BatchInfo:
+        return _batch_info(self._call("retrieve batch", lambda: self.client.batches.retrieve(batch_id)))
+
+    def list_batches(self) -> list[BatchInfo]:
+        return [_batch_info(job) for job in self._call("list batches", self.client.batches.list)]
+
+    def cancel(self, batch_id: str) -> BatchInfo:
+        return _batch_info(self._call("cancel batch", lambda: self.client.batches.cancel(batch_id)))
+
+    def download(self, file_id: str, destination: Path) -> None:
+        def stream() -> None:
+            with self.client.files.with_streaming_response.content(file_id) as response:
+                with destination.open("wb") as out:
+                    for chunk in response.iter_bytes(DOWNLOAD_CHUNK_BYTES):
+                        out.write(chunk)
+
+        self._call(f"download file {file_id}", stream)
+
+    def list_models(self) -> list[ModelInfo]:
+        # SDK 3.x has no wrapper for the serverless model list, so the raw GET is used.
+        payload = self._call("list models", lambda: self.client.get("/v1/models", cast_to=object))
+        items = payload.get("data", []) if isinstance(payload, dict) else payload
+        return [_model_info(item) for item in items or [] if isinstance(item, dict) and item.get("id")]
+
+    def _call(self, action: str, function: Any) -> Any:
+        import together
+
+        try:
+            return function()
+        except together.AuthenticationError:
+            raise ProviderError(f"Together rejected the API key (401) during {action}", kind="auth") from None
+        except together.PermissionDeniedError as exc:
+            raise ProviderError(self._message(action, exc), kind="auth") from None
+        except together.RateLimitError as exc:
+            raise ProviderError(
+                self._message(action, exc), kind="rate_limited", retry_after=_retry_after(exc.response)
+            ) from None
+        except together.NotFoundError as exc:
+            raise ProviderError(self._message(action, exc), kind="not_found") from None
+        except together.InternalServerError as exc:
+            raise ProviderError(self._message(action, exc), kind="server") from None
+        except together.BadRequestError as exc:
+            raise ProviderError(self._message(action, exc), kind="bad_request") from None
+        except together.APITimeoutError:
+            raise ProviderError(f"Together timed out during {action}", kind="timeout") from None
+        except together.APIConnectionError:
+            raise ProviderError(f"Could not connect to Together during {action}", kind="network") from None
+        except together.APIStatusError as exc:
+            kind = "server" if exc.status_code >= 500 else "unexpected"
+            raise ProviderError(self._message(action, exc), kind=kind) from None
+        except OSError as exc:
+            raise ProviderError(f"{action} failed: {exc}", kind="network") from None
+
+    def _message(self, action: str, exc: Any) -> str:
+        status = getattr(exc, "status_code", None)
+        detail = getattr(exc, "message", None) or str(exc)
+        return redact(f"Together returned {status} during {action}: {detail}", self._api_key)
+
+
+def _retry_after(response: Any) -> float | None:
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _timestamp(value: Any) -> float | None:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    return None
+
+
+def _batch_info(job: Any) -> BatchInfo:
+    return BatchInfo(
+        batch_id=job.id,
+        status=str(job.status or "UNKNOWN"),
+        progress=job.progress,
+        input_file_id=job.input_file_id,
+        output_file_id=job.output_file_id or None,
+        error_file_id=job.error_file_id or None,
+        error=job.error,
+        created_at=_timestamp(job.created_at),
+        completed_at=_timestamp(job.completed_at),
+        model=getattr(job, "x_model_id", None),
+    )
+
+
+def _model_info(item: dict) -> ModelInfo:
+    pricing = item.get("pricing") if isinstance(item.get("pricing"), dict) else {}
+    return ModelInfo(
+        model_id=str(item["id"]),
+        display_name=str(item.get("display_name") or ""),
+        kind=str(item.get("type") or "chat"),
+        context_length=item.get("context_length") if isinstance(item.get("context_length"), int) else None,
+        input_price=_price(pricing.get("input")),
+        output_price=_price(pricing.get("output")),
+    )
+
+
+def _price(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and value > 0 else None
