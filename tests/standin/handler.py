@@ -141,8 +141,9 @@ class StandInHandler(BaseHTTPRequestHandler):
                 reply = error_reply(500, f"Stand-in error while handling {method} {path}; see its log.", "server_error")
             if reply.status >= 400:
                 logger.info("%s %s failed with %d: %s", method, path, reply.status, reply.body)
-            self.send_reply(reply)
+            # Logged before sending, so a client that reads requests_log after the response finds it.
             self.standin.log_request(method, path, reply.status)
+            self.send_reply(reply)
         except ConnectionError as exc:
             logger.debug("client went away during %s %s: %s", method, path, exc)
             self.close_connection = True
@@ -155,8 +156,8 @@ class StandInHandler(BaseHTTPRequestHandler):
             return True
         if fault.drop_connection:
             self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
             self.standin.log_request(method, path, None)
+            self.connection.shutdown(socket.SHUT_RDWR)
             return True
         if fault.status is None:
             return False
@@ -165,8 +166,8 @@ class StandInHandler(BaseHTTPRequestHandler):
         else:
             reply = error_reply(fault.status, f"Injected fault: status {fault.status}", "server_error")
             reply.headers.update(fault.headers)
-        self.send_reply(reply)
         self.standin.log_request(method, path, reply.status)
+        self.send_reply(reply)
         return True
 
     def handle_api(self, method: str, path: str) -> Reply:
