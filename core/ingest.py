@@ -72,7 +72,7 @@ def ingest_job(store: Store, job, output: Path | None, errors: Path | None, sett
             update = _judge_update(result, attempts[question_id], settings.max_judge_attempts, stop_retrying)
         succeeded += result.succeeded
         failed += not result.succeeded
-        retried += update["state"] in (ANSWER_PENDING, JUDGE_PENDING)
+        retried += update["state"] == (ANSWER_PENDING if phase == ANSWERS else JUDGE_PENDING)
         updates.append((update, question_id))
 
     _write(store, job, phase, updates, succeeded, failed)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -175,10 +175,11 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: read failed: {exc}") from None
 
-    def execute(self, sql: str, parameters: Iterable = ()) -> int:
+    def execute(self, sql: str, parameters: Iterable | Mapping = ()) -> int:
         """Run one write statement in its own transaction and return the number of rows changed."""
+        values = parameters if isinstance(parameters, Mapping) else tuple(parameters)
         with self.transaction() as connection:
-            return connection.execute(sql, tuple(parameters)).rowcount
+            return connection.execute(sql, values).rowcount
 
     # Runs
 

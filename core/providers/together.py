@@ -51,14 +51,18 @@ class TogetherProvider:
 
     def upload(self, path: Path) -> str:
         # check=False: factdeck validates its own files (custom_id, limits) before upload, and the
-        # SDK's checker is written for fine-tuning files.
-        response = self._call("upload", lambda: self.client.files.upload(file=path, purpose="batch-api", check=False))
+        # SDK's checker is written for fine-tuning files. No SDK retries: it retries the 409 that
+        # answers a repeated upload, which only delays getting the existing file id.
+        client = self.client.with_options(max_retries=0)
+        response = self._call("upload", lambda: client.files.upload(file=path, purpose="batch-api", check=False))
         return response.id
 
     def create_batch(self, input_file_id: str, model: str) -> BatchInfo:
+        # No SDK retries: a create that timed out may still have made a batch, and a blind retry
+        # would make a second one. The engine retries instead, after looking for the first.
+        client = self.client.with_options(max_retries=0)
         response = self._call(
-            "create batch",
-            lambda: self.client.batches.create(input_file_id=input_file_id, endpoint=ENDPOINT),
+            "create batch", lambda: client.batches.create(input_file_id=input_file_id, endpoint=ENDPOINT)
         )
         if response.job is None:
             warning = redact(response.warning or "no warning given", self._api_key)

@@ -1,0 +1,298 @@
+"""The subcommands: run, status, metrics, results, report, watch, cancel."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from cli.output import print_metrics, print_results_table, print_status
+from core.batchfile import ShardLimits
+from core.errors import FactdeckError
+from core.grading import ALL_GRADES
+from core.runs import FINISHED_STATUSES
+from core.workspace import Workspace, configure_logging
+
+
+def add_subcommands(subparsers) -> None:
+    run = subparsers.add_parser("run", help="start a SimpleQA run (one per --model) and optionally wait for it")
+    run.add_argument("--provider", choices=("together", "mock"), help="batch provider (mock is simulated and offline)")
+    run.add_argument("--model", action="append", dest="models", metavar="MODEL", help="student model; repeat for several runs")
+    run.add_argument("--grader-model", metavar="MODEL", help="judge model that grades every answer")
+    run.add_argument("--dataset", metavar="PATH_OR_URL", help="SimpleQA-shaped CSV (default: the official file, cached)")
+    run.add_argument("--limit", type=_positive_int, metavar="N", help="sample N questions (default: all)")
+    run.add_argument("--seed", type=int, metavar="S", help="seed of the sample (default 0)")
+    run.add_argument("--poll-interval", type=_positive_float, metavar="SECONDS", help="seconds between status requests per batch job")
+    run.add_argument("--max-tokens", type=_positive_int, metavar="N", help="maximum tokens per student answer")
+    run.add_argument("--temperature", type=float, metavar="T", help="student sampling temperature")
+    run.add_argument("--student-template", metavar="PATH", help="student prompt template with a {question} placeholder")
+    run.add_argument("--judge-template", metavar="PATH", help="judge prompt template (default: the official SimpleQA grader prompt)")
+    run.add_argument("--max-shard-requests", type=_positive_int, default=ShardLimits.max_requests, metavar="N", help=argparse.SUPPRESS)
+    run.add_argument("--max-shard-bytes", type=_positive_int, default=ShardLimits.max_bytes, metavar="BYTES", help=argparse.SUPPRESS)
+    run.add_argument("--wait", action="store_true", help="keep moving the run until it is graded")
+    run.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
+
+    status = subparsers.add_parser("status", help="list runs and their batch jobs")
+    status.add_argument("--json", action="store_true", help="print a JSON list of runs")
+
+    metrics = subparsers.add_parser("metrics", help="show a run's metrics")
+    metrics.add_argument("run_id", metavar="RUN_ID")
+    metrics.add_argument("--json", action="store_true", help="print the metrics JSON")
+
+    results = subparsers.add_parser("results", help="list a run's questions with their grades")
+    results.add_argument("run_id", metavar="RUN_ID")
+    results.add_argument("--grade", action="append", type=str.upper, choices=ALL_GRADES, help="keep only this grade (repeatable)")
+    results.add_argument("--topic", action="append", help="keep only this topic (repeatable)")
+    results.add_argument("--format", choices=("table", "csv", "jsonl"), default="table", help="output format (default table)")
+
+    report = subparsers.add_parser("report", help="print a Markdown report of a run")
+    report.add_argument("run_id", metavar="RUN_ID")
+
+    watch = subparsers.add_parser("watch", help="keep moving every unfinished run forward")
+    watch.add_argument("--until-done", action="store_true", help="exit once no unfinished run is left")
+
+    cancel = subparsers.add_parser("cancel", help="cancel a run's unfinished batch jobs (answers already produced are kept)")
+    cancel.add_argument("run_id", metavar="RUN_ID")
+
+
+def command_run(args) -> int:
+    from core.launch import load_questions, request_from_config, start_runs
+
+    workspace = _workspace()
+    request = request_from_config(
+        workspace,
+        provider=args.provider,
+        models=tuple(args.models) if args.models else None,
+        grader_model=args.grader_model,
+        dataset=args.dataset,
+        limit=args.limit,
+        seed=args.seed,
+        poll_interval=args.poll_interval,
+        max_tokens=args.max_tokens,
+        temperature=args.temperature,
+        student_template=args.student_template,
+        judge_template=args.judge_template,
+        limits=ShardLimits(max_requests=args.max_shard_requests, max_bytes=args.max_shard_bytes),
+    )
+    dataset, questions = load_questions(workspace, request)
+    for warning in dataset.warnings[:10]:
+        _progress(f"warning: {warning}")
+    if len(dataset.warnings) > 10:
+        _progress(f"warning: {len(dataset.warnings) - 10} more dataset warnings in the log")
+
+    provider = workspace.provider(request.provider)
+    run_ids = start_runs(workspace, request, dataset, questions)
+    label = " (SIMULATED: mock provider)" if provider.simulated else ""
+    for run_id, model in zip(run_ids, request.models):
+        _progress(f"run {run_id}: {model}, {len(questions)} questions{label}")
+
+    engine = workspace.engine()
+    for run_id in run_ids:
+        _print_events(engine.step(run_id))
+    if not args.wait:
+        if args.json:
+            print(json.dumps({"run_ids": run_ids}))
+        else:
+            print("\n".join(run_ids))
+        return 0
+
+    _wait(workspace, engine, run_ids)
+    return _print_final_metrics(workspace, run_ids, args.json)
+
+
+def _wait(workspace: Workspace, engine, run_ids: list[str]) -> None:
+    while True:
+        unfinished = [run_id for run_id in run_ids if workspace.store.run(run_id)["status"] not in FINISHED_STATUSES]
+        if not unfinished:
+            return
+        for run_id in unfinished:
+            _print_events(engine.step(run_id))
+        time.sleep(_pause(workspace, unfinished))
+
+
+def _pause(workspace: Workspace, run_ids: list[str]) -> float:
+    """Sleep until the next job is due, between 0.05 s and 5 s, so short poll intervals work."""
+    marks = ",".join("?" * len(run_ids))
+    rows = workspace.store.query(
+        f"SELECT MIN(next_poll_at) FROM batch_jobs WHERE run_id IN ({marks}) AND stage != 'ingested'", run_ids
+    )
+    due = rows[0][0]
+    if due is None:
+        return 0.05
+    return min(max(due - time.time(), 0.05), 5.0)
+
+
+def _print_final_metrics(workspace: Workspace, run_ids: list[str], as_json: bool) -> int:
+    from core.report import metrics_json
+
+    all_metrics = [metrics_json(workspace.store, run_id) for run_id in run_ids]
+    if as_json:
+        print(json.dumps(all_metrics[0] if len(all_metrics) == 1 else all_metrics, indent=2))
+    else:
+        for metrics in all_metrics:
+            print_metrics(metrics)
+    return 0
+
+
+def command_status(args) -> int:
+    workspace = _workspace()
+    runs = workspace.store.runs()
+    listing = []
+    for run in runs:
+        jobs = workspace.store.jobs(run["run_id"])
+        listing.append({
+            "run_id": run["run_id"],
+            "status": run["status"],
+            "model": run["model"],
+            "grader_model": run["grader_model"],
+            "provider": run["provider"],
+            "simulated": bool(run["simulated"]),
+            "created_at": _iso(run["created_at"]),
+            "finished_at": _iso(run["finished_at"]),
+            "jobs": [
+                {
+                    "job_id": job["job_id"],
+                    "batch_id": job["batch_id"],
+                    "phase": job["phase"],
+                    "attempt": job["attempt"],
+                    "shard": job["shard"],
+                    "stage": job["stage"],
+                    "status": job["status"],
+                    "progress": job["progress"],
+                    "requests": job["n_requests"],
+                    "succeeded": job["n_succeeded"],
+                    "failed": job["n_failed"],
+                    "last_error": job["last_error"],
+                }
+                for job in jobs
+            ],
+        })
+    if args.json:
+        print(json.dumps(listing, indent=2))
+    else:
+        print_status(listing)
+    return 0
+
+
+def command_metrics(args) -> int:
+    from core.report import metrics_json
+
+    workspace = _workspace()
+    _require_run(workspace, args.run_id)
+    metrics = metrics_json(workspace.store, args.run_id)
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+    else:
+        print_metrics(metrics)
+    return 0
+
+
+def command_results(args) -> int:
+    from core.report import result_rows, to_csv, to_jsonl
+
+    workspace = _workspace()
+    _require_run(workspace, args.run_id)
+    rows = result_rows(workspace.store, args.run_id, set(args.grade or ()), set(args.topic or ()))
+    if args.format == "jsonl":
+        sys.stdout.writelines(to_jsonl(rows))
+    elif args.format == "csv":
+        sys.stdout.writelines(to_csv(rows))
+    else:
+        print_results_table(rows)
+    return 0
+
+
+def command_report(args) -> int:
+    from core.report import markdown_report
+
+    workspace = _workspace()
+    _require_run(workspace, args.run_id)
+    sys.stdout.write(markdown_report(workspace.store, args.run_id))
+    return 0
+
+
+def command_watch(args) -> int:
+    workspace = _workspace()
+    engine = workspace.engine()
+    _progress("watching unfinished runs; Ctrl-C stops watching (runs continue at the provider)")
+    while True:
+        run_ids = workspace.store.unfinished_run_ids()
+        if not run_ids and args.until_done:
+            _progress("no unfinished run left")
+            return 0
+        for run_id in run_ids:
+            _print_events(engine.step(run_id))
+        time.sleep(_pause(workspace, run_ids) if run_ids else workspace.config.jobs.poll_interval)
+
+
+def command_cancel(args) -> int:
+    workspace = _workspace()
+    _require_run(workspace, args.run_id)
+    jobs = [job["job_id"] for job in workspace.store.jobs(args.run_id) if job["stage"] != "ingested"]
+    if not jobs:
+        _progress(f"run {args.run_id} has no unfinished batch job")
+        return 0
+    engine = workspace.engine()
+    _print_events(engine.cancel_jobs(jobs))
+    _print_events(engine.step(args.run_id))
+    return 0
+
+
+COMMANDS = {
+    "run": command_run,
+    "status": command_status,
+    "metrics": command_metrics,
+    "results": command_results,
+    "report": command_report,
+    "watch": command_watch,
+    "cancel": command_cancel,
+}
+
+
+def _workspace() -> Workspace:
+    workspace = Workspace()
+    configure_logging(workspace.paths)
+    for problem in workspace.loaded.problems:
+        _progress(f"warning: {problem} (using the defaults)")
+    return workspace
+
+
+def _require_run(workspace: Workspace, run_id: str) -> None:
+    if workspace.store.run(run_id) is None:
+        raise FactdeckError(f"no run {run_id!r}; `factdeck status` lists the runs")
+
+
+def _print_events(events) -> None:
+    for event in events:
+        _progress(event.message)
+
+
+def _progress(message: str) -> None:
+    print(f"factdeck: {message}", file=sys.stderr, flush=True)
+
+
+def _iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {value}")
+    return value
