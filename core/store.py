@@ -259,6 +259,32 @@ class Store:
             (run_id, question_id, grade, note, time.time()),
         )
 
+    def result_index_rows(self, run_id: str) -> list[tuple]:
+        """Return the columns a results browser indexes, one tuple per question in id order.
+
+        Each tuple is (question_id, topic, answer_type, judge grade, reviewed grade, problem, gold,
+        answer). Long fields the browser shows only for one question stay in `question_detail`.
+        """
+        rows = self.query(
+            """SELECT q.question_id, q.topic, q.answer_type, q.grade, r.grade, q.problem, q.gold, q.answer
+               FROM questions q
+               LEFT JOIN reviews r ON r.run_id = q.run_id AND r.question_id = q.question_id
+               WHERE q.run_id = ? ORDER BY q.question_id""",
+            (run_id,),
+        )
+        return [tuple(row) for row in rows]
+
+    def question_detail(self, run_id: str, question_id: int) -> sqlite3.Row | None:
+        """Return one question's full row with its review (`reviewed_grade`, `review_note`, `reviewed_at`)."""
+        rows = self.query(
+            """SELECT q.*, r.grade AS reviewed_grade, r.note AS review_note, r.reviewed_at
+               FROM questions q
+               LEFT JOIN reviews r ON r.run_id = q.run_id AND r.question_id = q.question_id
+               WHERE q.run_id = ? AND q.question_id = ?""",
+            (run_id, question_id),
+        )
+        return rows[0] if rows else None
+
     def ignored_batch_ids(self) -> set[str]:
         return {row[0] for row in self.query("SELECT batch_id FROM ignored_batches")}
 
