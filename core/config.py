@@ -156,7 +156,7 @@ def _section(cls: type, section: str, values: dict, text: str, path: Path, probl
     known = {item.name: item for item in fields(cls)}
     accepted = {}
     for key, value in values.items():
-        where = _line_of(text, key)
+        where = _line_of(text, key, section)
         if key not in known:
             problems.append(ConfigProblem(path, where, f"{section}.{key}", f"unknown key{_suggest(key, known)}"))
             continue
@@ -169,13 +169,13 @@ def _section(cls: type, section: str, values: dict, text: str, path: Path, probl
 
     section_value = cls(**accepted)
     if section == "provider" and section_value.name not in PROVIDERS:
-        problems.append(ConfigProblem(path, _line_of(text, "name"), "provider.name", f"must be one of {', '.join(PROVIDERS)}, got {section_value.name!r}"))
+        problems.append(ConfigProblem(path, _line_of(text, "name", section), "provider.name", f"must be one of {', '.join(PROVIDERS)}, got {section_value.name!r}"))
     for key in ("limit", "max_tokens", "judge_max_tokens"):
         number = getattr(section_value, key, None)
         if isinstance(number, int) and number < 1:
-            problems.append(ConfigProblem(path, _line_of(text, key), f"{section}.{key}", f"must be at least 1, got {number}"))
+            problems.append(ConfigProblem(path, _line_of(text, key, section), f"{section}.{key}", f"must be at least 1, got {number}"))
     if section == "jobs" and section_value.poll_interval <= 0:
-        problems.append(ConfigProblem(path, _line_of(text, "poll_interval"), "jobs.poll_interval", "must be more than 0 seconds"))
+        problems.append(ConfigProblem(path, _line_of(text, "poll_interval", section), "jobs.poll_interval", "must be more than 0 seconds"))
     return section_value
 
 
@@ -210,9 +210,14 @@ def _suggest(name: str, choices) -> str:
     return f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(choices)}"
 
 
-def _line_of(text: str, key: str) -> int | None:
+def _line_of(text: str, key: str, section: str | None = None) -> int | None:
+    """Find the line of `key` (or of a `[key]` header), looking inside `section` when given."""
+    start = 0
+    if section is not None:
+        header = re.search(rf"^\s*\[\s*{re.escape(section)}\s*\]", text, re.MULTILINE)
+        start = header.end() if header else 0
     pattern = re.compile(rf"^\s*(\[\s*{re.escape(key)}\s*\]|\"?{re.escape(key)}\"?\s*=)", re.MULTILINE)
-    match = pattern.search(text)
+    match = pattern.search(text, start)
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
