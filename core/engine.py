@@ -21,15 +21,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core import lease
+from core.crashpoints import AFTER_CREATE, AFTER_JUDGE_CREATE, AFTER_UPLOAD, DURING_DOWNLOAD, DURING_POLL, crash_point
 from core.ingest import ingest_job
 from core.paths import Paths
 from core.planner import ANSWERS, JUDGE, plan_jobs
-from core.providers.base import BatchInfo, Provider, ProviderError
+from core.providers.base import KNOWN_STATUSES, BatchInfo, Provider, ProviderError
 from core.runs import ANSWERING, CANCELLED, DONE, FINISHED_STATUSES, GRADING, run_settings
 from core.schedule import append_progress, backoff_delay, describe_error
 from core.store import ANSWER_PENDING, ANSWERING as Q_ANSWERING, JUDGE_PENDING, JUDGING, Store
 
 log = logging.getLogger(__name__)
+
+# Errors that repeating the same call cannot fix: the job is failed and its questions go into a
+# new job (a new input file), so a bad file or a vanished upload costs one attempt, not a loop.
+PERMANENT_KINDS = frozenset({"bad_request", "not_found"})
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class Engine:
         self.paths = paths
         self.provider_for = provider_for
         self.owner = lease.new_owner()
+        self._resumed: set[str] = set()
 
     def step_all(self) -> list[StepEvent]:
         """Step every unfinished run once."""
@@ -69,6 +75,11 @@ class Engine:
                 return events
             settings = run_settings(self.store, run_id)
             provider = self.provider_for(run["provider"])
+            if run_id not in self._resumed:
+                # A new process tries at once whatever backoff an earlier one set, so a user who
+                # fixed the key (or the network) and restarted does not wait fifteen minutes.
+                self._resumed.add(run_id)
+                self.retry_now(run_id)
 
             for phase in (ANSWERS, JUDGE):
                 for job_id in plan_jobs(self.store, self.paths, run_id, settings, phase):
@@ -83,6 +94,16 @@ class Engine:
         finally:
             lease.release(self.store, run_id, self.owner)
         return events
+
+    def retry_now(self, run_id: str | None = None) -> int:
+        """Make jobs waiting out an error backoff due now (e.g. after a new API key is saved).
+
+        Returns the number of jobs made due.
+        """
+        sql = "UPDATE batch_jobs SET next_poll_at = 0 WHERE error_count > 0 AND stage != 'ingested'"
+        if run_id is None:
+            return self.store.execute(sql)
+        return self.store.execute(sql + " AND run_id = ?", (run_id,))
 
     def cancel_jobs(self, job_ids: list[int]) -> list[StepEvent]:
         """Cancel batch jobs at the provider; what they already answered is kept."""
@@ -101,11 +122,18 @@ class Engine:
     def _cancel(self, job) -> StepEvent:
         job_id, run_id = job["job_id"], job["run_id"]
         self.store.update_job(job_id, cancel_requested=1)
-        if job["stage"] in ("prepared", "uploading", "uploaded"):
+        provider = self.provider_for(self.store.run(run_id)["provider"])
+        if job["stage"] == "submitting":
+            # A create may have succeeded before a crash or a timeout: cancel that batch if it exists.
+            found = self._adoptable_batch(provider, job)
+            if found is not None:
+                self.store.update_job(job_id, batch_id=found.batch_id, stage="submitted", submitted_at=time.time())
+                job = self._record_status(self.store.job(job_id), found, time.time())
+        if job["stage"] in ("prepared", "uploading", "uploaded", "submitting"):
             self.store.update_job(job_id, status="CANCELLED", stage="downloading")
             return StepEvent("job_cancelled", run_id, f"{_job_label(job)} cancelled before submission", job_id)
-        if job["batch_id"] and job["status"] not in ("COMPLETED", "FAILED", "EXPIRED", "CANCELLED"):
-            info = self.provider_for(self.store.run(run_id)["provider"]).cancel(job["batch_id"])
+        if job["batch_id"] and not _is_terminal(job["status"]):
+            info = provider.cancel(job["batch_id"])
             self._record_status(job, info, time.time())
             return StepEvent("job_cancelled", run_id, f"{_job_label(job)} batch {job['batch_id']}: {info.status}", job_id)
         return StepEvent("job_cancelled", run_id, f"{_job_label(job)} is already {job['status'] or job['stage']}", job_id)
@@ -120,6 +148,8 @@ class Engine:
             return self._advance_stages(provider, job, settings)
         except ProviderError as error:
             job = self.store.job(job["job_id"])
+            if error.kind in PERMANENT_KINDS and job["stage"] in ("uploading", "submitting"):
+                return self._fail_submission(provider, job, settings, error)
             count = job["error_count"] + 1
             since = job["error_since"] or now
             delay = backoff_delay(error.kind, count, settings.poll_interval, error.retry_after)
@@ -141,6 +171,7 @@ class Engine:
                 return events + self._finish(provider, self.store.job(job_id), settings)
             self.store.update_job(job_id, stage="uploading")
             file_id = provider.upload(path)
+            crash_point(AFTER_UPLOAD)
             self.store.update_job(job_id, input_file_id=file_id, stage="uploaded", **_cleared())
             log.info("run %s job %s: uploaded %s as %s", run_id, job_id, path.name, file_id)
             events.append(StepEvent("job_uploaded", run_id, f"{_job_label(job)}: uploaded as {file_id}", job_id))
@@ -149,10 +180,16 @@ class Engine:
         if job["stage"] in ("uploaded", "submitting"):
             info = self._adoptable_batch(provider, job) if job["stage"] == "submitting" else None
             if info is None:
+                if job["cancel_requested"]:
+                    self.store.update_job(job_id, status="CANCELLED", stage="downloading")
+                    return events + self._finish(provider, self.store.job(job_id), settings)
+                # Renew the lease right before creating: a step that outlived its lease must not
+                # create a batch another process may be creating too.
                 if not lease.acquire(self.store, run_id, self.owner):
                     return events
                 self.store.update_job(job_id, stage="submitting")
                 info = provider.create_batch(job["input_file_id"], settings.grader_model if job["phase"] == JUDGE else settings.model)
+                crash_point(AFTER_JUDGE_CREATE if job["phase"] == JUDGE else AFTER_CREATE)
                 verb = "submitted"
             else:
                 verb = "adopted"
@@ -169,6 +206,7 @@ class Engine:
                 if error.kind != "not_found":
                     raise
                 info = BatchInfo(job["batch_id"], "FAILED", error="the provider no longer knows this batch")
+            crash_point(DURING_POLL)
             now = time.time()
             job = self._record_status(job, info, now)
             self.store.update_job(job_id, next_poll_at=now + settings.poll_interval, **_cleared())
@@ -205,7 +243,12 @@ class Engine:
             completed_at=info.completed_at if info.is_terminal else None,
             progress_history=json.dumps(history),
         )
-        if info.status != job["status"]:
+        if info.status != job["status"] and info.status not in KNOWN_STATUSES:
+            log.warning(
+                "run %s job %s: batch %s reports status %r, which factdeck does not know; it is polled until it ends",
+                job["run_id"], job["job_id"], info.batch_id, info.status,
+            )
+        elif info.status != job["status"]:
             log.info("run %s job %s: batch %s is %s", job["run_id"], job["job_id"], info.batch_id, info.status)
         return self.store.job(job["job_id"])
 
@@ -237,8 +280,18 @@ class Engine:
                 raise
             log.warning("file %s is gone at the provider; its requests count as missing", file_id)
             return None
+        crash_point(DURING_DOWNLOAD)
         partial.replace(target)
         return target
+
+    def _fail_submission(self, provider: Provider, job, settings, error: ProviderError) -> list[StepEvent]:
+        """Fail a job whose upload or create was rejected; its questions are retried in a new job."""
+        action = "upload" if job["stage"] == "uploading" else "batch creation"
+        reason = f"{action} rejected: {error.message}"
+        log.warning("run %s job %s: %s", job["run_id"], job["job_id"], reason)
+        self.store.update_job(job["job_id"], status="FAILED", provider_error=reason, stage="downloading", **_cleared())
+        events = [StepEvent("job_error", job["run_id"], f"{_job_label(job)}: {reason}", job["job_id"])]
+        return events + self._finish(provider, self.store.job(job["job_id"]), settings)
 
     def _settle_run(self, run_id: str) -> list[StepEvent]:
         """Set the run's status from its questions; report when it has just finished."""

@@ -12,11 +12,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.crashpoints import DURING_INGEST, crash_point
 from core.grading import FAILED, UNPARSED, parse_grade
 from core.outputs import RequestResult, read_results
 from core.planner import ANSWERS, expected_custom_ids
 from core.runs import RunSettings
-from core.store import ANSWER_PENDING, FINISHED, JUDGE_PENDING, Store
+from core.store import ANSWER_PENDING, ANSWERING, FINISHED, JUDGE_PENDING, JUDGING, Store
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +30,14 @@ class IngestSummary:
     warnings: int
 
 
-def missing_reason(status: str | None, provider_error: str | None) -> str:
+def missing_reason(status: str | None, provider_error: str | None, cancel_requested: bool = False) -> str:
     """Why a request has no result when it is in neither file."""
     if status == "EXPIRED":
         return "the batch expired before this request ran"
-    if status == "CANCELLED":
+    if status == "CANCELLED" and cancel_requested:
         return "the batch was cancelled before this request ran"
+    if status == "CANCELLED":
+        return "the batch was cancelled at the provider (not by factdeck) before this request ran"
     if status == "FAILED":
         return f"the batch failed: {provider_error or 'no reason given'}"
     return "missing from both the output and the error file"
@@ -59,7 +62,7 @@ def ingest_job(store: Store, job, output: Path | None, errors: Path | None, sett
             (job["run_id"], "[" + ",".join(str(q) for q in expected.values()) + "]"),
         )
     }
-    fallback = RequestResult(error=missing_reason(job["status"], job["provider_error"]))
+    fallback = RequestResult(error=missing_reason(job["status"], job["provider_error"], bool(job["cancel_requested"])))
     stop_retrying = job["status"] == "CANCELLED" or bool(job["cancel_requested"])
 
     updates: list[tuple] = []
@@ -110,15 +113,25 @@ def _write(store: Store, job, phase: str, updates: list[tuple], succeeded: int, 
         columns = "answer = COALESCE(?, answer), answer_prompt_tokens = ?, answer_completion_tokens = ?"
     else:
         columns = "judge_reply = COALESCE(?, judge_reply), judge_prompt_tokens = ?, judge_completion_tokens = ?"
+    queued_state, job_column = (ANSWERING, "answer_job_id") if phase == ANSWERS else (JUDGING, "judge_job_id")
     with store.transaction() as connection:
+        marked = connection.execute(
+            "UPDATE batch_jobs SET stage = 'ingested', n_succeeded = ?, n_failed = ?, updated_at = ? "
+            "WHERE job_id = ? AND stage != 'ingested'",
+            (succeeded, failed, time.time(), job["job_id"]),
+        ).rowcount
+        if not marked:
+            # Another step ingested this job first; applying the results again would count them twice.
+            log.warning("job %s was already ingested; its results are not applied again", job["job_id"])
+            return
+        # Only questions still waiting on this very job move, so a result is never applied twice.
         connection.executemany(
-            f"UPDATE questions SET state = ?, {columns}, grade = ?, failure_reason = ? WHERE run_id = ? AND question_id = ?",
+            f"""UPDATE questions SET state = ?, {columns}, grade = ?, failure_reason = ?
+                WHERE run_id = ? AND question_id = ? AND state = ? AND {job_column} = ?""",
             [
-                (u["state"], u["text"], u["prompt"], u["completion"], u["grade"], u["reason"], job["run_id"], question_id)
+                (u["state"], u["text"], u["prompt"], u["completion"], u["grade"], u["reason"], job["run_id"],
+                 question_id, queued_state, job["job_id"])
                 for u, question_id in updates
             ],
         )
-        connection.execute(
-            "UPDATE batch_jobs SET stage = 'ingested', n_succeeded = ?, n_failed = ?, updated_at = ? WHERE job_id = ?",
-            (succeeded, failed, time.time(), job["job_id"]),
-        )
+        crash_point(DURING_INGEST)

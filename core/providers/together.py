@@ -25,7 +25,13 @@ class TogetherProvider:
     name = "together"
     simulated = False
 
-    def __init__(self, api_key: str | None, base_url: str | None = None, max_retries: int = 2) -> None:
+    def __init__(
+        self,
+        api_key: str | None,
+        base_url: str | None = None,
+        max_retries: int = 2,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    ) -> None:
         if not api_key:
             raise ProviderError(
                 "No Together API key: set TOGETHER_API_KEY or save a key from the Models screen",
@@ -34,6 +40,7 @@ class TogetherProvider:
         self._api_key = api_key
         self._base_url = base_url or None
         self._max_retries = max_retries
+        self._timeout = timeout
         self._client: Any = None
 
     @property
@@ -45,7 +52,7 @@ class TogetherProvider:
                 api_key=self._api_key,
                 base_url=self._base_url,
                 max_retries=self._max_retries,
-                timeout=DEFAULT_TIMEOUT_SECONDS,
+                timeout=self._timeout,
             )
         return self._client
 
