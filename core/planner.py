@@ -8,10 +8,11 @@ question counted in two jobs.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 
-from core.batchfile import Request, chat_body, make_custom_id, split_into_shards, write_shard
+from core.batchfile import RequestEncoder, ShardWriter, make_custom_id
 from core.paths import Paths
 from core.runs import RunSettings, templates_of
 from core.store import ANSWER_PENDING, ANSWERING, JUDGE_PENDING, JUDGING, Store
@@ -26,58 +27,72 @@ _PHASES = {
 
 
 def plan_jobs(store: Store, paths: Paths, run_id: str, settings: RunSettings, phase: str) -> list[int]:
-    """Create batch jobs for every question of `run_id` waiting in `phase`; return their job ids."""
+    """Create batch jobs for every question of `run_id` waiting in `phase`; return their job ids.
+
+    Request lines are streamed into the shard files as they are built, so memory stays flat
+    however many questions wait (a 100,000-question judge phase writes about 650 MB).
+    """
     waiting_state, queued_state, job_column, attempts_column = _PHASES[phase]
     rows = store.query(
-        "SELECT * FROM questions WHERE run_id = ? AND state = ? ORDER BY question_id", (run_id, waiting_state)
+        f"""SELECT question_id, problem, gold, answer, {attempts_column} FROM questions
+            WHERE run_id = ? AND state = ? ORDER BY question_id""",
+        (run_id, waiting_state),
     )
     if not rows:
         return []
 
-    templates = templates_of(settings)
-    requests = [_request(run_id, settings, templates, phase, row) for row in rows]
-    shards = split_into_shards(requests, settings.limits)
-    attempt = max(row[attempts_column] for row in rows) + 1
+    attempt = max(row[4] for row in rows) + 1
     folder = paths.run_dir(run_id) / "requests"
     batch_label = uuid.uuid4().hex[:6]
-    planned = []
-    for index, shard in enumerate(shards, start=1):
-        path = folder / f"{phase}-a{attempt}-s{index}-{batch_label}.jsonl"
-        write_shard(shard, path)
-        planned.append((index, shard, path))
+    writer = ShardWriter(settings.limits, lambda index: folder / f"{phase}-a{attempt}-s{index}-{batch_label}.jsonl")
+    try:
+        _write_requests(writer, run_id, settings, phase, rows)
+    except BaseException:
+        writer.discard()
+        raise
+    shards = writer.close()
+    del rows
 
     now = time.time()
     job_ids = []
     with store.transaction() as connection:
-        for index, shard, path in planned:
+        for index, shard in enumerate(shards, start=1):
             cursor = connection.execute(
                 """INSERT INTO batch_jobs (run_id, phase, attempt, shard, n_requests, input_path, input_bytes,
                    stage, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'prepared', ?, ?)""",
-                (run_id, phase, attempt, index, len(shard.lines), str(path), shard.size_bytes, now, now),
+                (run_id, phase, attempt, index, len(shard.question_ids), str(shard.path), shard.size_bytes, now, now),
             )
             job_id = cursor.lastrowid
             job_ids.append(job_id)
-            moved = connection.executemany(
+            moved = connection.execute(
                 f"""UPDATE questions SET state = ?, {job_column} = ?, {attempts_column} = {attempts_column} + 1
-                    WHERE run_id = ? AND question_id = ? AND state = ?""",
-                [(queued_state, job_id, run_id, question_id, waiting_state) for question_id in shard.question_ids],
+                    WHERE run_id = ? AND state = ? AND question_id IN (SELECT value FROM json_each(?))""",
+                (queued_state, job_id, run_id, waiting_state, json.dumps(shard.question_ids)),
             ).rowcount
             if moved != len(shard.question_ids):
                 raise RuntimeError(f"run {run_id}: questions changed state while job {job_id} was planned")
     return job_ids
 
 
-def _request(run_id: str, settings: RunSettings, templates: tuple, phase: str, row) -> Request:
-    student_template, judge_template = templates
+def _write_requests(writer: ShardWriter, run_id: str, settings: RunSettings, phase: str, rows: list) -> None:
+    """Build one request per row, as `Template.fill` and `chat_body` would, straight into `writer`."""
+    student_template, judge_template = templates_of(settings)
     if phase == ANSWERS:
-        custom_id = make_custom_id(run_id, phase, row["answer_attempts"] + 1, row["question_id"])
-        prompt = student_template.fill(question=row["problem"])
-        body = chat_body(settings.model, prompt, settings.max_tokens, settings.temperature)
-    else:
-        custom_id = make_custom_id(run_id, phase, row["judge_attempts"] + 1, row["question_id"])
-        prompt = judge_template.fill(question=row["problem"], target=row["gold"], predicted_answer=row["answer"])
-        body = chat_body(settings.grader_model, prompt, settings.judge_max_tokens, 0.0)
-    return Request(custom_id=custom_id, question_id=row["question_id"], body=body)
+        encoder = RequestEncoder(
+            student_template.text, ("question",), settings.model, settings.max_tokens, settings.temperature
+        )
+        for question_id, problem, _, _, attempts in rows:
+            custom_id = make_custom_id(run_id, phase, attempts + 1, question_id)
+            writer.add(custom_id, question_id, encoder.encode(custom_id, {"question": problem}))
+        return
+
+    encoder = RequestEncoder(
+        judge_template.text, ("question", "target", "predicted_answer"), settings.grader_model, settings.judge_max_tokens, 0.0
+    )
+    for question_id, problem, gold, answer, attempts in rows:
+        custom_id = make_custom_id(run_id, phase, attempts + 1, question_id)
+        values = {"question": problem, "target": gold, "predicted_answer": answer}
+        writer.add(custom_id, question_id, encoder.encode(custom_id, values))
 
 
 def expected_custom_ids(store: Store, job) -> dict[str, int]:
