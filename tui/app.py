@@ -1,30 +1,266 @@
-"""The factdeck Textual app: three screens (Models, Jobs, Results) on keys 1, 2, 3."""
+"""The factdeck Textual app: three screens (Models, Jobs, Results) on keys 1, 2, 3.
+
+The app owns what the screens share: the settings (config file), the themes, the engine loop
+thread that moves runs forward while the app is open, and the one place where failures of any
+worker become a notification or an error view.
+
+| Key | Action |
+|---|---|
+| 1, 2, 3 | Models, Jobs, Results screen |
+| ? | show or hide every key binding of the screen |
+| ctrl+p | command palette (every action below and the themes) |
+| q | quit (runs continue at the provider; `factdeck watch` or the next start moves them on) |
+"""
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
 from textual.app import App
 from textual.binding import Binding
+from textual.signal import Signal
+from textual.theme import Theme
+from textual.worker import Worker, WorkerState
 
+from core.config import Config, load_config, save_config
+from core.errors import FactdeckError
+from core.paths import Paths, resolve_paths
+from core.providers.base import ModelInfo, ProviderError
+from core.text import one_line
+from tui.backend import EngineFailed, EngineLoop, JobsRefreshed, JobsSnapshot
+from tui.commands import FactdeckCommands
+from tui.modals import ErrorScreen
 from tui.screens.jobs import JobsScreen
 from tui.screens.models import ModelsScreen
 from tui.screens.results import ResultsScreen
+from tui.themes import DEFAULT_THEME, load_themes, packaged_theme_dir
+
+log = logging.getLogger(__name__)
 
 
 class FactdeckApp(App):
     """Configure runs, watch their batch jobs, and review graded results."""
 
     TITLE = "factdeck"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {FactdeckCommands}
     MODES = {"models": ModelsScreen, "jobs": JobsScreen, "results": ResultsScreen}
     BINDINGS = [
         Binding("1", "switch_mode('models')", "Models", id="screen.models"),
         Binding("2", "switch_mode('jobs')", "Jobs", id="screen.jobs"),
         Binding("3", "switch_mode('results')", "Results", id="screen.results"),
-        Binding("question_mark", "show_help_panel", "Keys", id="app.help"),
+        Binding("question_mark", "toggle_help", "Keys", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
+    def __init__(
+        self,
+        paths: Paths | None = None,
+        *,
+        tick_seconds: float = 1.0,
+        step_engine: bool = True,
+        clock: Callable[[], float] = time.time,
+        start_mode: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.paths = paths or resolve_paths()
+        self.clock = clock
+        loaded = load_config(self.paths.config_file)
+        self.settings: Config = loaded.config
+        self.config_problems = loaded.problems
+        self.first_start = not loaded.exists
+        self.start_mode = start_mode
+        self.jobs_snapshot: JobsSnapshot | None = None
+        self.jobs_changed: Signal[JobsSnapshot] = Signal(self, "jobs-changed")
+        self.model_cache: dict[tuple[str, str | None], list[ModelInfo]] = {}
+        self.engine_loop = EngineLoop(self, self.paths, self.settings, tick_seconds, step_engine, clock)
+        self._log_handlers: list[logging.Handler] = []
+        self._callbacks: dict[Worker, tuple[Callable | None, Callable | None]] = {}
+        self._theme_problems = self._register_themes()
+
+    # Start-up
+
+    def _register_themes(self) -> list[str]:
+        themes, problems = load_themes([packaged_theme_dir(), self.paths.config_dir / "themes"])
+        for theme in themes:
+            self.register_theme(theme)
+        return [str(problem) for problem in problems]
+
     def on_mount(self) -> None:
+        self._start_logging()
+        self._apply_saved_theme()
+        if self.config_problems:
+            listing = "\n".join(str(problem) for problem in self.config_problems)
+            self.notify(
+                f"{listing}\nUsing the defaults; the file is left as it is until you save on the Models screen (ctrl+s).",
+                title="Config file has problems", severity="error", timeout=20, markup=False,
+            )
+        # Subscribed after the first refresh, so applying the saved theme is not saved again.
+        self.call_after_refresh(self.theme_changed_signal.subscribe, self, self._save_theme)
+        self.run_worker(self.engine_loop.run, name="engine-loop", group="engine", thread=True, exit_on_error=False)
+        self.switch_mode(self.start_mode or ("models" if self.first_start or self.config_problems else "jobs"))
+
+    def _start_logging(self) -> None:
+        from core.workspace import configure_logging
+
+        before = set(logging.getLogger().handlers)
+        configure_logging(self.paths)
+        self._log_handlers = [handler for handler in logging.getLogger().handlers if handler not in before]
+        log.info("factdeck TUI started; data in %s", self.paths.data_dir)
+
+    def on_unmount(self) -> None:
+        root = logging.getLogger()
+        for handler in self._log_handlers:
+            root.removeHandler(handler)
+            handler.close()
+
+    def _apply_saved_theme(self) -> None:
+        problems = list(self._theme_problems)
+        wanted = self.settings.ui.theme
+        if wanted not in self.available_themes:
+            problems.append(f"config [ui] theme: no theme named {wanted!r}")
+            wanted = DEFAULT_THEME
+        self.theme = wanted
+        if problems:
+            self.notify(
+                "\n".join(problems) + f"\nUsing the {wanted} theme instead.",
+                title="Theme not loaded", severity="warning", timeout=15, markup=False,
+            )
+
+    # Settings
+
+    def store_settings(self, config: Config) -> None:
+        """Write the settings to the config file and hand them to the engine loop."""
+        save_config(config, self.paths.config_file)
+        self.settings = config
+        self.config_problems = []
+        self.first_start = False
+        self.engine_loop.use_config(config)
+        log.info("settings saved to %s", self.paths.config_file)
+
+    def use_settings(self, config: Config) -> None:
+        """Use settings for this session without writing them (the file has problems)."""
+        self.settings = config
+        self.engine_loop.use_config(config)
+
+    def _save_theme(self, theme: Theme) -> None:
+        if theme.name == self.settings.ui.theme:
+            return
+        from core.config import with_changes
+
+        changed = with_changes(self.settings, "ui", theme=theme.name)
+        if self.config_problems:
+            self.settings = changed
+            self.notify(
+                f"The {theme.name} theme is used until you quit; it is not saved because the config file has problems.",
+                title="Theme not saved", severity="warning", markup=False,
+            )
+            return
+        self.store_settings(changed)
+
+    def choose_theme(self, name: str) -> None:
+        self.theme = name
+
+    # Engine loop
+
+    def on_jobs_refreshed(self, message: JobsRefreshed) -> None:
+        self.jobs_snapshot = message.snapshot
+        self.jobs_changed.publish(message.snapshot)
+        for event in message.events:
+            if event.kind == "run_finished":
+                self.bell()
+                self.notify(one_line(event.message), title="Run finished", markup=False, timeout=10)
+            elif event.kind in ("job_cancelled", "busy"):
+                self.notify(one_line(event.message), title="Cancel", markup=False,
+                            severity="warning" if event.kind == "busy" else "information")
+
+    def on_engine_failed(self, message: EngineFailed) -> None:
+        self.show_error(message.error, message.details)
+
+    # Errors: the one place where failures of any worker are shown
+
+    def run_in_thread(
+        self,
+        work: Callable[[], object],
+        name: str,
+        on_success: Callable[[object], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> Worker:
+        """Run blocking work in a thread worker; the callbacks run on the UI thread.
+
+        A failure is always shown by `show_error`; `on_error` only lets the caller reset its state.
+        """
+        worker = self.run_worker(work, name=name, group="tasks", thread=True, exit_on_error=False)
+        self._callbacks[worker] = (on_success, on_error)
+        return worker
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        on_success, on_error = self._callbacks.pop(worker, (None, None))
+        if event.state == WorkerState.SUCCESS and on_success is not None:
+            on_success(worker.result)
+        elif event.state == WorkerState.ERROR and worker.error is not None:
+            import traceback
+
+            log.warning("worker %s failed: %s", worker.name, worker.error)
+            if on_error is not None:
+                on_error(worker.error)
+            self.show_error(worker.error, "".join(traceback.format_exception(worker.error)))
+
+    def show_error(self, error: BaseException, details: str = "") -> None:
+        """Show a user-fixable error as a titled notification, anything else as a detail view."""
+        if isinstance(error, ProviderError):
+            title = "API key rejected" if error.kind == "auth" else f"Provider error ({error.kind})"
+            self.notify(one_line(error.message), title=title, severity="error", timeout=15, markup=False)
+            return
+        if isinstance(error, FactdeckError):
+            self.notify(one_line(str(error)), title="Cannot continue", severity="error", timeout=15, markup=False)
+            return
+        log.error("unexpected error: %s", details or error)
+        title = f"Unexpected error: {one_line(f'{type(error).__name__}: {error}', 120)}"
+        self.push_screen(ErrorScreen(title, details or repr(error), str(self.paths.log_file)))
+
+    # Actions shared by the palette and the screens
+
+    def action_toggle_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def action_refresh_jobs(self) -> None:
+        self.engine_loop.refresh()
+
+    def action_cancel_jobs(self) -> None:
         self.switch_mode("jobs")
+        self.call_later(self._call_screen, "action_cancel")
+
+    def action_start_run(self) -> None:
+        self.switch_mode("models")
+        self.call_later(self._call_screen, "action_start_run")
+
+    def action_save_settings(self) -> None:
+        self.switch_mode("models")
+        self.call_later(self._call_screen, "action_save")
+
+    def _call_screen(self, method: str) -> None:
+        action = getattr(self.screen, method, None)
+        if action is not None:
+            action()
+
+    def open_results(self, run_id: str) -> None:
+        """Show one run on the Results screen."""
+        self.switch_mode("results")
+        screen = self.screen
+        if hasattr(screen, "show_run"):
+            screen.show_run(run_id)
+        else:
+            self.notify(f"The Results screen cannot show run {run_id} yet.", title="Results", markup=False)
 
 
 def run_app() -> int:
