@@ -161,14 +161,25 @@ class ResultsScreen(Screen):
         self.query_one(ResultsTable).focus()
         if self.run_id is None:
             self.list_runs(self.database, open_latest=True)
+        else:
+            self._start_loading()
 
     # Opening a run
 
     def show_run(self, run_id: str) -> None:
-        """Open `run_id`: its rows are loaded in a worker and shown when ready."""
+        """Open `run_id`: its rows are loaded in a worker and shown when ready.
+
+        May be called before the screen is mounted (right after `switch_mode`); loading then
+        starts on mount.
+        """
         self.run_id = run_id
-        self.query_one("#run-bar", Static).update(Text(f"Loading run {one_line(run_id)}…"))
-        self.load_run(self.database, run_id)
+        if self.is_mounted:
+            self._start_loading()
+
+    def _start_loading(self) -> None:
+        assert self.run_id is not None
+        self.query_one("#run-bar", Static).update(Text(f"Loading run {one_line(self.run_id)}…"))
+        self.load_run(self.database, self.run_id)
 
     @work(thread=True, exclusive=True, group="results-load")
     def load_run(self, database: Path, run_id: str) -> None:
@@ -228,7 +239,8 @@ class ResultsScreen(Screen):
         keep = table.cursor_row
         self.selection = self.index.select(self.filters, self.sorting)
         table.set_rows(self.index, self.selection, keep_row=keep)
-        self.query_one("#counts", Static).update(self._counts_text())
+        # The counts bar has a fixed height, so no layout pass is needed.
+        self.query_one("#counts", Static).update(self._counts_text(), layout=False)
 
     def action_toggle_grade(self, grade: str) -> None:
         self.filters = replace(self.filters, grades=self.filters.grades ^ {grade})

@@ -115,6 +115,7 @@ class ResultsTable(ScrollView, can_focus=True):
         self.index: ResultsIndex | None = None
         self.rows: numpy.ndarray = numpy.zeros(0, dtype=numpy.int64)
         self.cursor = 0
+        self._styles: dict[str, Style] = {}
 
     # Data
 
@@ -189,9 +190,21 @@ class ResultsTable(ScrollView, can_focus=True):
 
     # Rendering
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+
+    def _style(self, name: str) -> Style:
+        """Return a component's Rich style, cached because computing one costs more than drawing a row."""
+        style = self._styles.get(name)
+        if style is None:
+            style = self.rich_style if name == "base" else self.get_component_rich_style(name)
+            self._styles[name] = style
+        return style
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._style("base")
         if y == 0:
             return self._header_strip(width, base)
         position = round(self.scroll_offset.y) + y - 1
@@ -200,7 +213,7 @@ class ResultsTable(ScrollView, can_focus=True):
         return self._row_strip(int(self.rows[position]), position == self.cursor, width, base)
 
     def _header_strip(self, width: int, base: Style) -> Strip:
-        style = base + self.get_component_rich_style("results-table--header")
+        style = base + self._style("results-table--header")
         cells = [fit(title, cell_width) for title, cell_width in zip(COLUMN_TITLES, column_widths(width))]
         return Strip([Segment(SEPARATOR.join(cells), style)], width).adjust_cell_length(width, style)
 
@@ -208,12 +221,12 @@ class ResultsTable(ScrollView, can_focus=True):
         index = self.index
         assert index is not None
         widths = column_widths(width)
-        style = base + self.get_component_rich_style("results-table--cursor") if is_cursor else base
+        style = base + self._style("results-table--cursor") if is_cursor else base
         grade = index.grade(row)
-        grade_style = style + self.get_component_rich_style(f"results-table--{grade_style_class(grade)}")
+        grade_style = style + self._style(f"results-table--{grade_style_class(grade)}")
         label = grade_label(grade)
         if index.is_reviewed(row):
-            grade_style += self.get_component_rich_style("results-table--reviewed")
+            grade_style += self._style("results-table--reviewed")
             label = f"{label} {REVIEWED_MARK}"
         # Dataset and model text goes into plain Segments, which Rich never parses as markup.
         segments = [
