@@ -112,6 +112,8 @@ class FactdeckApp(App):
         log.info("factdeck TUI started; data in %s", self.paths.data_dir)
 
     def on_unmount(self) -> None:
+        self.workers.cancel_group(self, "engine")
+        self.engine_loop.stop()
         root = logging.getLogger()
         for handler in self._log_handlers:
             root.removeHandler(handler)

@@ -187,6 +187,10 @@ class EngineLoop:
     def use_config(self, config: Config) -> None:
         self._commands.put(("config", config))
 
+    def stop(self) -> None:
+        """Wake the loop so it sees its worker was cancelled without waiting for a tick."""
+        self._commands.put(("stop", None))
+
     def run(self) -> None:
         """Run until the worker is cancelled; called in a thread worker."""
         worker = get_current_worker()
@@ -194,6 +198,8 @@ class EngineLoop:
         try:
             while not worker.is_cancelled:
                 command, argument = self._next_command()
+                if command == "stop" or worker.is_cancelled:
+                    break
                 if command == "config":
                     workspace.store.close()
                     self.config = argument

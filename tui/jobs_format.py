@@ -36,7 +36,7 @@ COLUMNS = (
     ("note", "Note"),
 )
 SORT_KEYS = ("run", "model", "phase", "state", "progress", "age", "eta")
-MODEL_WIDTH = 28
+MODEL_WIDTH = 40
 NOTE_WIDTH = 60
 
 
