@@ -6,6 +6,7 @@ a ProviderError whose text never contains the API key or an Authorization header
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -107,34 +108,53 @@ class TogetherProvider:
 
         try:
             return function()
-        except together.AuthenticationError:
-            raise ProviderError(f"Together rejected the API key (401) during {action}", kind="auth") from None
-        except together.PermissionDeniedError as exc:
-            raise ProviderError(self._message(action, exc), kind="auth") from None
-        except together.RateLimitError as exc:
-            raise ProviderError(
-                self._message(action, exc), kind="rate_limited", retry_after=_retry_after(exc.response)
-            ) from None
-        except together.NotFoundError as exc:
-            raise ProviderError(self._message(action, exc), kind="not_found") from None
-        except together.InternalServerError as exc:
-            raise ProviderError(self._message(action, exc), kind="server") from None
-        except together.BadRequestError as exc:
-            raise ProviderError(self._message(action, exc), kind="bad_request") from None
         except together.APITimeoutError:
             raise ProviderError(f"Together timed out during {action}", kind="timeout") from None
         except together.APIConnectionError:
             raise ProviderError(f"Could not connect to Together during {action}", kind="network") from None
         except together.APIStatusError as exc:
-            kind = "server" if exc.status_code >= 500 else "unexpected"
-            raise ProviderError(self._message(action, exc), kind=kind) from None
+            raise self._status_error(action, exc) from None
+        except together.APIError as exc:
+            raise ProviderError(self._message(action, None, exc), kind="unexpected") from None
         except OSError as exc:
             raise ProviderError(f"{action} failed: {exc}", kind="network") from None
 
-    def _message(self, action: str, exc: Any) -> str:
-        status = getattr(exc, "status_code", None)
-        detail = getattr(exc, "message", None) or str(exc)
-        return redact(f"Together returned {status} during {action}: {detail}", self._api_key)
+    def _status_error(self, action: str, exc: Any) -> ProviderError:
+        """Classify by HTTP status, not exception class: the SDK's upload raises a plain
+        APIStatusError for a 429 or 5xx, and rewrites every 401 into a note about free credits."""
+        status = exc.status_code
+        if status == 401:
+            return ProviderError(f"Together rejected the API key (401) during {action}", kind="auth")
+        if status == 403:
+            return ProviderError(self._message(action, status, exc), kind="auth")
+        if status == 429:
+            return ProviderError(self._message(action, status, exc), kind="rate_limited", retry_after=_retry_after(exc.response))
+        if status == 404:
+            return ProviderError(self._message(action, status, exc), kind="not_found")
+        if status in (400, 422):
+            return ProviderError(self._message(action, status, exc), kind="bad_request")
+        kind = "server" if status >= 500 else "unexpected"
+        return ProviderError(self._message(action, status, exc), kind=kind)
+
+    def _message(self, action: str, status: int | None, exc: Any) -> str:
+        return redact(f"Together returned {status} during {action}: {_error_detail(exc)}", self._api_key)
+
+
+def _error_detail(exc: Any) -> str:
+    """Find the service's own error message; never the SDK's dump of the response headers."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, (str, bytes)):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            pass
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        message = error.get("message") if isinstance(error, dict) else error
+        if isinstance(message, str) and message:
+            return message
+    detail = str(getattr(exc, "message", None) or exc)
+    return detail.split(", headers: ", 1)[0]
 
 
 def _retry_after(response: Any) -> float | None:
