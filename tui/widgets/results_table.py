@@ -127,7 +127,7 @@ class ResultsTable(ScrollView, can_focus=True):
         if keep_row is not None and len(rows):
             found = numpy.flatnonzero(rows == keep_row)
             position = int(found[0]) if len(found) else 0
-        self.virtual_size = Size(self.scrollable_content_region.width, len(rows) + 1)
+        self._set_virtual_height(len(rows) + 1)
         self.cursor = -1
         self.move_cursor(position)
         self.refresh()
@@ -187,6 +187,15 @@ class ResultsTable(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows) + 1)
+
+    def _set_virtual_height(self, height: int) -> None:
+        # Assigning `virtual_size` asks for a layout of the whole screen, which costs more than
+        # redrawing the table. Only the scrollbars depend on it, so update them directly; showing or
+        # hiding a scrollbar still triggers a layout through its own reactive.
+        size = Size(self.scrollable_content_region.width, height)
+        if size != self.virtual_size:
+            self.set_reactive(ScrollView.virtual_size, size)
+            self._scroll_update(size)
 
     # Rendering
 
