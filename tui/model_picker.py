@@ -121,7 +121,10 @@ class ModelPickerScreen(ModalScreen[tuple[str, ...] | None]):
             self.action_close()
 
     def action_focus_list(self) -> None:
-        self.query_one("#picker-list", SelectionList).focus()
+        listing = self.query_one("#picker-list", SelectionList)
+        if listing.highlighted is None and listing.option_count:
+            listing.highlighted = 0
+        listing.focus()
 
     def action_done(self) -> None:
         self.dismiss(tuple(self.chosen))

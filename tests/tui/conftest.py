@@ -114,5 +114,5 @@ async def wait_until(pilot, condition: Callable[[], bool], timeout: float = 4.0)
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
+            raise AssertionError(f"condition not met within {timeout} s; screen {pilot.app.screen!r}, focused {pilot.app.focused!r}")
         await pilot.pause(0.05)

@@ -39,6 +39,7 @@ class ModelsScreen(Screen):
     """The settings form of the next run."""
 
     TITLE = "Models"
+    AUTO_FOCUS = "#provider"
     BINDINGS = [
         Binding("ctrl+l", "pick_models", "Pick models", id="models.pick"),
         Binding("ctrl+s", "save", "Save", id="models.save"),
@@ -53,7 +54,7 @@ class ModelsScreen(Screen):
     def compose(self) -> ComposeResult:
         config: Config = self.app.settings
         yield Header()
-        with VerticalScroll(id="settings"):
+        with VerticalScroll(id="settings", can_focus=False):
             yield Static(self._problems_text(), id="config-problems", markup=False, classes="banner")
             with Horizontal(classes="row"):
                 yield Label("Provider", classes="field-label")
