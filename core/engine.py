@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 # new job (a new input file), so a bad file or a vanished upload costs one attempt, not a loop.
 PERMANENT_KINDS = frozenset({"bad_request", "not_found"})
 
+# (database, run_id) pairs this process has stepped. Process-wide, because the TUI builds a new
+# Engine for every tick and must not lift a rejected key's backoff each time.
+_RESUMED: set[tuple[str, str]] = set()
+
 
 @dataclass(frozen=True)
 class StepEvent:
@@ -55,7 +59,6 @@ class Engine:
         self.paths = paths
         self.provider_for = provider_for
         self.owner = lease.new_owner()
-        self._resumed: set[str] = set()
 
     def step_all(self) -> list[StepEvent]:
         """Step every unfinished run once."""
@@ -75,10 +78,10 @@ class Engine:
                 return events
             settings = run_settings(self.store, run_id)
             provider = self.provider_for(run["provider"])
-            if run_id not in self._resumed:
+            if (str(self.store.path), run_id) not in _RESUMED:
                 # A new process tries at once whatever backoff an earlier one set, so a user who
                 # fixed the key (or the network) and restarted does not wait fifteen minutes.
-                self._resumed.add(run_id)
+                _RESUMED.add((str(self.store.path), run_id))
                 self.retry_now(run_id)
 
             for phase in (ANSWERS, JUDGE):

@@ -281,9 +281,10 @@ def test_rejected_key_stops_without_retry_storm(home, make_standin):
     assert job["last_error"] == "Together rejected the API key (401) during upload"
     assert job["next_poll_at"] - time.time() > 800
 
-    # A restarted process with the right key resumes at once.
+    # Once a right key is saved, retry_now makes the job due at once.
     provider = TogetherProvider("test-key", base_url=standin.base_url)
     restarted = Harness(harness.workspace, standin, harness.run_id, Engine(harness.store, harness.workspace.paths, lambda name: provider))
+    assert restarted.engine.retry_now(harness.run_id) == 1
     restarted.drive()
     assert restarted.store.run(harness.run_id)["status"] == "done"
     assert restarted.grades() == replay_grades(restarted, set())
