@@ -1,4 +1,4 @@
-"""The subcommands: run, status, metrics, results, report, watch, cancel."""
+"""The subcommands: run, status, metrics, results, report, watch, cancel, orphans."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from core.batchfile import ShardLimits
 from core.errors import FactdeckError
 from core.grading import ALL_GRADES
 from core.runs import FINISHED_STATUSES
+from core.text import one_line
 from core.workspace import Workspace, configure_logging
 
 
@@ -54,6 +55,10 @@ def add_subcommands(subparsers) -> None:
 
     cancel = subparsers.add_parser("cancel", help="cancel a run's unfinished batch jobs (answers already produced are kept)")
     cancel.add_argument("run_id", metavar="RUN_ID")
+
+    orphans = subparsers.add_parser("orphans", help="list batches on the account that no run knows about, or adopt or ignore one")
+    orphans.add_argument("action", nargs="?", choices=("list", "adopt", "ignore"), default="list", help="what to do (default list)")
+    orphans.add_argument("batch_id", nargs="?", metavar="BATCH_ID", help="the batch to adopt or ignore")
 
 
 def command_run(args) -> int:
@@ -172,7 +177,77 @@ def command_status(args) -> int:
         print(json.dumps(listing, indent=2))
     else:
         print_status(listing)
+    orphans = _list_orphans(workspace)
+    if orphans and args.json:
+        _progress(f"{len(orphans)} batch(es) on the account belong to no run; `factdeck orphans` lists them")
+    elif orphans:
+        _print_orphans(orphans)
     return 0
+
+
+def command_orphans(args) -> int:
+    from core import orphans
+
+    workspace = _workspace()
+    if args.action == "list":
+        found = _list_orphans(workspace)
+        if found:
+            _print_orphans(found)
+        else:
+            print("no orphan batches: every batch on the account belongs to a run or was ignored")
+        return 0
+    if not args.batch_id:
+        raise FactdeckError(f"`factdeck orphans {args.action}` needs a BATCH_ID; `factdeck orphans` lists them")
+    if args.action == "ignore":
+        orphans.ignore(workspace.store, args.batch_id)
+        _progress(f"batch {args.batch_id} is ignored; it is no longer listed as an orphan")
+        return 0
+    name, provider = _account_provider(workspace)
+    if provider is None:
+        raise FactdeckError(f"cannot reach the {name} account: no API key; set TOGETHER_API_KEY")
+    job_id = orphans.adopt(workspace.store, provider, args.batch_id)
+    job = workspace.store.job(job_id)
+    _progress(f"batch {args.batch_id} adopted by run {job['run_id']} job {job_id}; `factdeck watch` finishes it")
+    return 0
+
+
+def _account_provider(workspace: Workspace):
+    """Return (name, provider) for the account orphans are looked for on, or (name, None) without a key.
+
+    Listing must stay quick in `status`, so the Together client gets a short timeout and no retries.
+    """
+    name = workspace.config.provider.name
+    if name == "mock":
+        return name, workspace.provider("mock")
+    from core.providers.together import TogetherProvider
+    from core.secrets import find_api_key
+
+    key, _ = find_api_key(workspace.paths.credentials_file)
+    if not key:
+        return name, None
+    return name, TogetherProvider(api_key=key, base_url=workspace.config.provider.base_url, max_retries=0, timeout=15.0)
+
+
+def _list_orphans(workspace: Workspace) -> list:
+    from core.orphans import find_orphans
+    from core.providers.base import ProviderError
+
+    name, provider = _account_provider(workspace)
+    if provider is None:
+        return []
+    try:
+        return find_orphans(workspace.store, provider)
+    except ProviderError as error:
+        _progress(f"warning: could not list the batches on the {name} account: {error}")
+        return []
+
+
+def _print_orphans(found: list) -> None:
+    print("orphan batches (on the account, in no run; `factdeck orphans adopt|ignore BATCH_ID`):")
+    for orphan in found:
+        info = orphan.batch
+        match = f"  made for run {orphan.run_id} job {orphan.job_id}" if orphan.job_id else ""
+        print(f"    {info.batch_id:<38} {one_line(info.status):<12} input {one_line(info.input_file_id or '-')}{match}")
 
 
 def command_metrics(args) -> int:
@@ -247,6 +322,7 @@ COMMANDS = {
     "report": command_report,
     "watch": command_watch,
     "cancel": command_cancel,
+    "orphans": command_orphans,
 }
 
 
