@@ -22,11 +22,13 @@ from pathlib import Path
 
 from core import lease
 from core.crashpoints import AFTER_CREATE, AFTER_JUDGE_CREATE, AFTER_UPLOAD, DURING_DOWNLOAD, DURING_POLL, crash_point
+from core.errors import BatchFileError
 from core.ingest import ingest_job
 from core.paths import Paths
 from core.planner import ANSWERS, JUDGE, plan_jobs
 from core.providers.base import KNOWN_STATUSES, BatchInfo, Provider, ProviderError
 from core.runs import ANSWERING, CANCELLED, DONE, FINISHED_STATUSES, GRADING, run_settings
+from core.runs import FAILED as RUN_FAILED
 from core.schedule import append_progress, backoff_delay, describe_error
 from core.store import ANSWER_PENDING, ANSWERING as Q_ANSWERING, JUDGE_PENDING, JUDGING, Store
 
@@ -85,7 +87,7 @@ class Engine:
                 self.retry_now(run_id)
 
             for phase in (ANSWERS, JUDGE):
-                for job_id in plan_jobs(self.store, self.paths, run_id, settings, phase):
+                for job_id in self._plan(run_id, settings, phase):
                     job = self.store.job(job_id)
                     events.append(StepEvent("job_planned", run_id, _job_label(job) + f": {job['n_requests']} requests", job_id))
 
@@ -97,6 +99,20 @@ class Engine:
         finally:
             lease.release(self.store, run_id, self.owner)
         return events
+
+    def _plan(self, run_id: str, settings, phase: str) -> list[int]:
+        """Plan jobs; a request no shard can take fails the run, because every later step would too."""
+        try:
+            return plan_jobs(self.store, self.paths, run_id, settings, phase)
+        except BatchFileError as error:
+            message = f"run {run_id} cannot be submitted and is marked failed: {error}"
+            log.error("%s", message)
+            now = time.time()
+            self.store.execute(
+                "UPDATE runs SET status = ?, error = ?, updated_at = ?, finished_at = ? WHERE run_id = ?",
+                (RUN_FAILED, message, now, now, run_id),
+            )
+            raise BatchFileError(message) from None
 
     def retry_now(self, run_id: str | None = None) -> int:
         """Make jobs waiting out an error backoff due now (e.g. after a new API key is saved).
