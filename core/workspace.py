@@ -54,8 +54,11 @@ class Workspace:
 
 def configure_logging(paths: Paths, level: int = logging.INFO) -> None:
     """Log to `factdeck.log` in the state directory (a TUI hides stderr, so the file is the record)."""
-    paths.state_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(paths.log_file, encoding="utf-8")
+    try:
+        paths.state_dir.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(paths.log_file, encoding="utf-8")
+    except OSError as exc:
+        raise FactdeckError(f"{paths.log_file}: cannot open the log file: {exc.strerror}") from None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.setLevel(level)

@@ -8,6 +8,7 @@ question from what the stand-in processed and which results the fault lost.
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import time
@@ -16,8 +17,12 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from core.batchfile import Request, ShardLimits, check_batch_file, split_into_shards
 from core.engine import Engine
+from core.errors import BatchFileError
+from core.grading import parse_grade
 from core.providers.together import TogetherProvider
+from tests.conftest import DATASET, run_cli
 from tests.faultkit import JUDGE_MODEL, Harness, assert_nothing_sent_twice, faulted_custom_ids, replay_grades, start_run
 from tests.standin import BatchFault, BatchFaultKind, HttpFault, StandIn, StandInConfig
 
@@ -288,3 +293,166 @@ def test_rejected_key_stops_without_retry_storm(home, make_standin):
     restarted.drive()
     assert restarted.store.run(harness.run_id)["status"] == "done"
     assert restarted.grades() == replay_grades(restarted, set())
+
+
+# Bad input: through the CLI where a user meets it, one clear line, no traceback, nothing changed.
+
+MOCK_RUN = ["run", "--provider", "mock", "--model", "mock/student-small", "--grader-model", "mock/judge", "--limit", "3"]
+NOT_UTF8 = b'metadata,problem,answer\n"{}",Caf\xe9 owner?,Ann\n'
+NOT_UTF8_OFFSET = NOT_UTF8.index(b"\xe9")
+
+
+@dataclass
+class BadInput:
+    """Files to write (under the test's FACTDECK_HOME), the command, and its one expected stderr line."""
+
+    name: str
+    files: dict[str, bytes]
+    args: list[str]
+    returncode: int
+    line: str
+
+
+BAD_INPUTS = [
+    BadInput("dataset missing a column", {"data.csv": b"problem,answer\nWho?,Ann\n"}, [*MOCK_RUN, "--dataset", "{data.csv}"], 1,
+             "factdeck: error: {data.csv}: missing column(s) metadata; found problem, answer"),
+    BadInput("dataset empty", {"data.csv": b""}, [*MOCK_RUN, "--dataset", "{data.csv}"], 1,
+             "factdeck: error: {data.csv}: the file is empty"),
+    BadInput("dataset not UTF-8", {"data.csv": NOT_UTF8}, [*MOCK_RUN, "--dataset", "{data.csv}"], 1,
+             f"factdeck: error: {{data.csv}}:2: the file is not valid UTF-8 (byte 0xe9 at offset {NOT_UTF8_OFFSET})"),
+    BadInput("dataset metadata not a dict",
+             {"data.csv": b'metadata,problem,answer\n"{\'topic\': \'Art\'}",Who?,Ann\n"[1, 2]",Where?,Oslo\n'},
+             [*MOCK_RUN, "--dataset", "{data.csv}"], 0,
+             "factdeck: warning: {data.csv}:3: metadata is not a Python dict literal; topic and answer type set to unknown"),
+    BadInput("dataset duplicate question", {"data.csv": b'metadata,problem,answer\n{},Who?,Ann\n{},Who?,Bob\n'},
+             [*MOCK_RUN, "--dataset", "{data.csv}"], 0,
+             "factdeck: warning: {data.csv}:3: duplicate of the question on line 2"),
+    BadInput("student template without placeholder",
+             {"data.csv": b'metadata,problem,answer\n{},Who?,Ann\n', "student.txt": b"Answer briefly.\n"},
+             [*MOCK_RUN, "--dataset", "{data.csv}", "--student-template", "{student.txt}"], 1,
+             "factdeck: error: {student.txt}: the student template is missing the placeholder(s) {question}"),
+    BadInput("judge template without target",
+             {"data.csv": b'metadata,problem,answer\n{},Who?,Ann\n', "judge.txt": b"Q: {question}\nA: {predicted_answer}\n"},
+             [*MOCK_RUN, "--dataset", "{data.csv}", "--judge-template", "{judge.txt}"], 1,
+             "factdeck: error: {judge.txt}: the judge template is missing the placeholder(s) {target}"),
+    BadInput("config not TOML", {"config.toml": b"[jobs\n"}, ["status"], 0,
+             "factdeck: warning: {config.toml}:1: not valid TOML: Expected ']' at the end of a table declaration "
+             "(at line 1, column 6) (using the defaults)"),
+    BadInput("config wrong type", {"config.toml": b'[jobs]\npoll_interval = "fast"\n'}, ["status"], 0,
+             "factdeck: warning: {config.toml}:2: jobs.poll_interval: expected a number, got 'fast' (using the defaults)"),
+    BadInput("config unknown key", {"config.toml": b"[jobs]\npoll_intervall = 5\n"}, ["status"], 0,
+             "factdeck: warning: {config.toml}:2: jobs.poll_intervall: unknown key; did you mean 'poll_interval'? (using the defaults)"),
+    BadInput("config empty", {"config.toml": b""}, ["status"], 0,
+             "factdeck: warning: {config.toml}: the file is empty; delete it to start from the defaults (using the defaults)"),
+    BadInput("config of NUL bytes", {"config.toml": b"\x00" * 64}, ["status"], 0,
+             "factdeck: warning: {config.toml}:1: the file contains NUL bytes; it is not a TOML text file (using the defaults)"),
+]
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS, ids=[case.name for case in BAD_INPUTS])
+def test_bad_input(case: BadInput, home):
+    home.mkdir()
+    paths = {name: home / name for name in case.files}
+    for name, content in case.files.items():
+        paths[name].write_bytes(content)
+    fill = lambda text: re.sub(r"\{([\w.]+\.(?:csv|txt|toml))\}", lambda match: str(paths[match.group(1)]), text)  # noqa: E731
+
+    result = run_cli([fill(arg) for arg in case.args], home)
+
+    assert result.returncode == case.returncode, result.stderr
+    assert fill(case.line) in result.stderr.splitlines()
+    assert "Traceback" not in result.stderr
+    assert {name: paths[name].read_bytes() for name in case.files} == case.files
+    if case.returncode:
+        assert result.stderr.splitlines() == [fill(case.line)]
+        assert run_cli(["status", "--json"], home).json() == []
+
+
+def test_answers_like_na_stay_text(home):
+    home.mkdir()
+    dataset = home / "data.csv"
+    dataset.write_text("metadata,problem,answer\n{},Q one?,NA\n{},Q two?,None\n{},Q three?,42\n{},Q four?,\n")
+
+    started = run_cli([*MOCK_RUN, "--dataset", str(dataset), "--limit", "4", "--json"], home)
+    assert started.returncode == 0, started.stderr
+    [run_id] = started.json()["run_ids"]
+    rows = [json.loads(line) for line in run_cli(["results", run_id, "--format", "jsonl"], home).stdout.splitlines()]
+
+    assert [row["gold"] for row in rows] == ["NA", "None", "42", ""]
+
+
+def test_request_over_shard_limit_fails_run(home):
+    home.mkdir()
+    result = run_cli([*MOCK_RUN, "--dataset", str(DATASET), "--max-shard-bytes", "100"], home)
+
+    [run] = run_cli(["status", "--json"], home).json()
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()[-1:]
+    assert re.fullmatch(
+        rf"factdeck: error: run {run['run_id']} cannot be submitted and is marked failed: request on line 1 "
+        rf"\({run['run_id']}-a1-\d+\) is \d+ bytes, more than the 100-byte shard limit",
+        line,
+    )
+    assert run["status"] == "failed"
+    assert run["jobs"] == []
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: split_into_shards([Request("x-a1-1", 1, {}), Request("x-a1-1", 2, {})], ShardLimits()),
+         "line 2: custom_id 'x-a1-1' repeats the one on line 1"),
+        (lambda: split_into_shards([Request("r" * 65, 1, {})], ShardLimits()),
+         f"line 1: custom_id {'r' * 65!r} has 65 characters, more than the provider's maximum of 64"),
+    ],
+    ids=["duplicate custom_id", "over-long custom_id"],
+)
+def test_bad_batch_requests(build, message):
+    with pytest.raises(BatchFileError) as raised:
+        build()
+    assert str(raised.value) == message
+
+
+def test_batch_file_over_limits(tmp_path):
+    path = tmp_path / "requests.jsonl"
+    path.write_text("".join(json.dumps({"custom_id": f"x-a1-{n}", "body": {}}) + "\n" for n in range(3)))
+
+    with pytest.raises(BatchFileError) as too_many:
+        check_batch_file(path, ShardLimits(max_requests=2))
+    with pytest.raises(BatchFileError) as too_big:
+        check_batch_file(path, ShardLimits(max_bytes=10))
+
+    assert str(too_many.value) == f"{path}: 3 requests is over the 2-request limit"
+    assert str(too_big.value) == f"{path}: {path.stat().st_size} bytes is over the 10-byte limit"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ["I cannot decide.", "A or B", "CORRECT, not INCORRECT", "", "The grade is D"],
+)
+def test_judge_reply_without_single_grade(reply):
+    assert parse_grade(reply) == "UNPARSED"
+
+
+def test_unwritable_home_one_line(tmp_path):
+    """A FACTDECK_HOME that cannot be created is one clear line, not a traceback."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a directory should be\n")
+
+    result = run_cli(["status"], blocker / "home")
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"factdeck: error: {blocker / 'home' / 'state' / 'factdeck.log'}: cannot open the log file: Not a directory"
+    ]
+
+
+def test_database_not_a_file_one_line(home):
+    (home / "factdeck.sqlite3").mkdir(parents=True)
+
+    result = run_cli(["status"], home)
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"factdeck: error: {home / 'factdeck.sqlite3'}: cannot open the factdeck database: unable to open database file"
+    ]
