@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import csv
 import hashlib
-import io
 import logging
 import random
 import urllib.request
@@ -89,11 +88,13 @@ def fetch_cached(url: str, cache_dir: Path) -> Path:
 
 def parse_dataset(path: Path, source: str | None = None) -> Dataset:
     """Parse the CSV at `path`; rows with unreadable metadata are kept with topic `unknown`."""
-    text = _read_text(path)
-    if not text.strip():
+    if _check_utf8(path):
         raise DatasetError(f"{path}: the file is empty")
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        return _parse_rows(path, csv.DictReader(file), source)
 
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+
+def _parse_rows(path: Path, reader: csv.DictReader, source: str | None) -> Dataset:
     columns = reader.fieldnames or []
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
     if missing:
@@ -138,20 +139,32 @@ def parse_dataset(path: Path, source: str | None = None) -> Dataset:
     return Dataset(source=source or str(path), questions=questions, warnings=warnings)
 
 
-def _read_text(path: Path) -> str:
+def _check_utf8(path: Path) -> bool:
+    """Check that the file is valid UTF-8 one line at a time; return True if it contains only whitespace.
+
+    The file is then parsed as a stream, so a 100,000-row dataset is never held whole in memory.
+    A line split at b"\\n" never cuts a UTF-8 sequence in two, so decoding line by line finds
+    exactly the errors decoding the whole file would.
+    """
+    blank = True
+    offset = 0
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            for line_number, raw in enumerate(file, start=1):
+                try:
+                    text = raw.decode("utf-8-sig" if line_number == 1 else "utf-8")
+                except UnicodeDecodeError as exc:
+                    raise DatasetError(
+                        f"{path}:{line_number}: the file is not valid UTF-8 "
+                        f"(byte 0x{raw[exc.start]:02x} at offset {offset + exc.start})"
+                    ) from None
+                blank = blank and not text.strip()
+                offset += len(raw)
     except FileNotFoundError:
         raise DatasetError(f"{path}: dataset file not found") from None
     except OSError as exc:
         raise DatasetError(f"{path}: cannot read the dataset: {exc.strerror}") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise DatasetError(
-            f"{path}:{line}: the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
-        ) from None
+    return blank
 
 
 def _parse_metadata(cell: str) -> dict | None:
