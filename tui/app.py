@@ -21,6 +21,7 @@ from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.signal import Signal
 from textual.theme import Theme
 from textual.worker import Worker, WorkerState
@@ -34,11 +35,23 @@ from tui.backend import EngineFailed, EngineLoop, JobsRefreshed, JobsSnapshot
 from tui.commands import FactdeckCommands
 from tui.modals import ErrorScreen
 from tui.screens.jobs import JobsScreen
-from tui.screens.models import ModelsScreen
-from tui.screens.results import ResultsScreen
 from tui.themes import DEFAULT_THEME, load_themes, packaged_theme_dir
 
 log = logging.getLogger(__name__)
+
+
+def _models_screen() -> Screen:
+    """Build the Models screen on first use, so a start on the Jobs screen skips its form widgets."""
+    from tui.screens.models import ModelsScreen
+
+    return ModelsScreen()
+
+
+def _results_screen() -> Screen:
+    """Build the Results screen on first use; its module imports numpy, which start-up should not pay for."""
+    from tui.screens.results import ResultsScreen
+
+    return ResultsScreen()
 
 
 class FactdeckApp(App):
@@ -47,7 +60,7 @@ class FactdeckApp(App):
     TITLE = "factdeck"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {FactdeckCommands}
-    MODES = {"models": ModelsScreen, "jobs": JobsScreen, "results": ResultsScreen}
+    MODES = {"models": _models_screen, "jobs": JobsScreen, "results": _results_screen}
     BINDINGS = [
         Binding("1", "switch_mode('models')", "Models", id="screen.models"),
         Binding("2", "switch_mode('jobs')", "Jobs", id="screen.jobs"),
@@ -65,14 +78,16 @@ class FactdeckApp(App):
         clock: Callable[[], float] = time.time,
         start_mode: str | None = None,
     ) -> None:
+        paths = paths or resolve_paths()
+        loaded = load_config(paths.config_file)
+        # The first screen is the app's default mode, so no placeholder screen is built and replaced.
+        self.DEFAULT_MODE = start_mode or ("models" if loaded.problems else "jobs")
         super().__init__()
-        self.paths = paths or resolve_paths()
+        self.paths = paths
         self.clock = clock
-        loaded = load_config(self.paths.config_file)
         self.settings: Config = loaded.config
         self.config_problems = loaded.problems
         self.first_start = not loaded.exists
-        self.start_mode = start_mode
         self.jobs_snapshot: JobsSnapshot | None = None
         self.jobs_changed: Signal[JobsSnapshot] = Signal(self, "jobs-changed")
         self.model_cache: dict[tuple[str, str | None], list[ModelInfo]] = {}
@@ -80,6 +95,8 @@ class FactdeckApp(App):
         self._log_handlers: list[logging.Handler] = []
         self._callbacks: dict[Worker, tuple[Callable | None, Callable | None]] = {}
         self._theme_problems = self._register_themes()
+        # Set before the first stylesheet pass, so start-up does not restyle every widget twice.
+        self.theme = self._saved_theme()
 
     # Start-up
 
@@ -90,8 +107,9 @@ class FactdeckApp(App):
         return [str(problem) for problem in problems]
 
     def on_mount(self) -> None:
-        self._start_logging()
-        self._apply_saved_theme()
+        # core.workspace (and the engine it imports) loads in a worker, off the first frame's path.
+        self.run_in_thread(self._start_logging, "start-logging")
+        self._report_theme_problems()
         if self.config_problems:
             listing = "\n".join(str(problem) for problem in self.config_problems)
             self.notify(
@@ -99,9 +117,12 @@ class FactdeckApp(App):
                 title="Config file has problems", severity="error", timeout=20, markup=False,
             )
         # Subscribed after the first refresh, so applying the saved theme is not saved again.
-        self.call_after_refresh(self.theme_changed_signal.subscribe, self, self._save_theme)
+        self.call_after_refresh(self._watch_theme_changes)
         self.run_worker(self.engine_loop.run, name="engine-loop", group="engine", thread=True, exit_on_error=False)
-        self.switch_mode(self.start_mode or ("models" if self.first_start or self.config_problems else "jobs"))
+
+    def _watch_theme_changes(self) -> None:
+        if self.is_running:
+            self.theme_changed_signal.subscribe(self, self._save_theme)
 
     def _start_logging(self) -> None:
         from core.workspace import configure_logging
@@ -119,16 +140,18 @@ class FactdeckApp(App):
             root.removeHandler(handler)
             handler.close()
 
-    def _apply_saved_theme(self) -> None:
-        problems = list(self._theme_problems)
+    def _saved_theme(self) -> str:
+        """Return the config's theme, or the default (noting why) when no theme has that name."""
         wanted = self.settings.ui.theme
-        if wanted not in self.available_themes:
-            problems.append(f"config [ui] theme: no theme named {wanted!r}")
-            wanted = DEFAULT_THEME
-        self.theme = wanted
-        if problems:
+        if wanted in self.available_themes:
+            return wanted
+        self._theme_problems.append(f"config [ui] theme: no theme named {wanted!r}")
+        return DEFAULT_THEME
+
+    def _report_theme_problems(self) -> None:
+        if self._theme_problems:
             self.notify(
-                "\n".join(problems) + f"\nUsing the {wanted} theme instead.",
+                "\n".join(self._theme_problems) + f"\nUsing the {self.theme} theme instead.",
                 title="Theme not loaded", severity="warning", timeout=15, markup=False,
             )
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, fields
-from importlib import resources
 from pathlib import Path
 
 from textual.color import Color, ColorParseError
@@ -36,7 +35,9 @@ class InvalidTheme(ValueError):
 
 
 def packaged_theme_dir() -> Path:
-    return Path(str(resources.files("themes")))
+    import themes
+
+    return Path(themes.__file__).parent
 
 
 def load_themes(folders: list[Path]) -> tuple[list[Theme], list[ThemeProblem]]:
