@@ -11,7 +11,6 @@ import csv
 import hashlib
 import logging
 import random
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,6 +70,8 @@ def fetch_cached(url: str, cache_dir: Path) -> Path:
     target = cache_dir / f"{digest}-{name}"
     if target.exists():
         return target
+
+    import urllib.request  # Imported here: it pulls in http.client and email, which start-up never needs.
 
     cache_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(target.suffix + ".part")
