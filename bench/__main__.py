@@ -22,11 +22,14 @@ import bench
 from bench.report import format_table, write_markdown
 
 
+# The order of the table: the local pipeline first, the large run last; other modules follow.
+ORDER = ("bench_pipeline", "bench_end_to_end", "bench_startup", "bench_results_browser", "bench_polling", "bench_large_run")
+
+
 def discover(only: list[str] | None) -> list[str]:
-    """Return the names of the `bench_*` modules, sorted, filtered by `only` substrings."""
-    names = sorted(
-        info.name for info in pkgutil.iter_modules(bench.__path__) if info.name.startswith("bench_")
-    )
+    """Return the names of the `bench_*` modules in table order, filtered by `only` substrings."""
+    found = [info.name for info in pkgutil.iter_modules(bench.__path__) if info.name.startswith("bench_")]
+    names = sorted(found, key=lambda name: (ORDER.index(name) if name in ORDER else len(ORDER), name))
     if only:
         names = [name for name in names if any(part in name for part in only)]
     return names

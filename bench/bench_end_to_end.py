@@ -1,4 +1,4 @@
-"""Target 1, second part: the local work inside a real 4,326-question run through the stand-in.
+"""The local work inside a real 4,326-question run through the stand-in.
 
 `factdeck run --provider together --wait --json` runs in a child process under cProfile, against
 the stand-in with the test suite's timings (batches take 0.4 s). Local work is the time spent in

@@ -1,4 +1,4 @@
-"""Target 5: a 100,000-question run end to end through the stand-in, within 300 MB.
+"""A 100,000-question run end to end through the stand-in, within 300 MB.
 
 The dataset is the real one repeated, each repeat's questions ending in a unique suffix, written
 to a temporary CSV. `factdeck run --provider together --wait --json` runs in a child process

@@ -1,11 +1,11 @@
-"""Target 1: the local work of a full 4,326-question run, against the notebook approach.
+"""The local work of a full 4,326-question run, against the pandas notebook approach.
 
 Both sides start from the same inputs: the real dataset already parsed (factdeck's questions, the
 notebook's DataFrame; parsing is not timed), and answer and judge output files shaped like the
 stand-in's, in shuffled order. factdeck's side is its real code path: record the run,
 `plan_jobs` (build and write the request shards, insert the jobs), `ingest_job` (read outputs,
 join by custom_id, store), the judge round the same way, then `compute_metrics` over the store.
-The baseline is what the seed notebook did with pandas: `read_csv`, `iterrows` to write requests,
+The baseline is how a hand-written notebook does it with pandas: `read_csv`, `iterrows` to write requests,
 `read_json(lines=True)` and `merge` on custom_id to join answers, `iterrows` to build judge
 requests, and a line-by-line count of judge replies.
 """
@@ -114,7 +114,7 @@ def _insert_run(store, paths, fixture: Fixture, questions) -> None:
 
 
 def notebook_pipeline(fixture: Fixture, folder: Path) -> Counter:
-    """The seed notebook's approach on the same files; returns its grade-letter counts."""
+    """Do the notebook's work on the same files; return its count of each judge reply."""
     import pandas as pd
 
     from core.batchfile import make_custom_id

@@ -1,4 +1,4 @@
-"""Target 4: polling 50 active batch jobs from the TUI against a stand-in that answers in 300 ms.
+"""Polling 50 active batch jobs from the TUI against a stand-in that responds in 300 ms.
 
 The real app runs in this process (`FactdeckApp.run_test`, Jobs screen) with its engine-loop
 thread stepping every run, against the Together stand-in (real SDK over HTTP on 127.0.0.1). A

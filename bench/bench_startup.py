@@ -1,4 +1,4 @@
-"""Target 2: the TUI's cold start to its first frame, and what the entry points import.
+"""The TUI's cold start to its first frame, and what the entry points import.
 
 Both apps start in fresh processes, headless, and report the moment their first screen has been
 composed, mounted and refreshed (an autopilot waits for the app to go idle, then exits). The
