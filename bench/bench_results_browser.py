@@ -1,7 +1,8 @@
 """Results screen: keypress to repainted table after a filter change, at 4,326 and 100,000 rows.
 
-Both runs are written straight into a temporary store (`Store.insert_run`, then SQL updates with
-deterministic grades), built from the real SimpleQA rows; the 100,000-question run repeats them.
+Both runs are written straight into a temporary store with `Store.insert_run`, then SQL updates
+set deterministic grades. Their questions are the real SimpleQA rows, repeated for the
+100,000-question run.
 The Results screen runs headless in `App.run_test` at 120x40. Each sample starts when
 `pilot.press` sends a grade-filter key and ends when the last screen update caused by it has been
 rendered (the last `App._display` call before the following `pilot.pause()` returns), so the idle
@@ -65,7 +66,9 @@ def build_store(database: Path, large_size: int) -> None:
             updates = []
             for row in rows:
                 grade = GRADE_PATTERN[(row["question_id"] * 7919) % len(GRADE_PATTERN)]
-                answer = None if grade == "FAILED" else (row["gold"] if grade == "CORRECT" else f"not {row['gold']}")
+                answer = row["gold"] if grade == "CORRECT" else f"not {row['gold']}"
+                if grade == "FAILED":
+                    answer = None
                 reply = {"CORRECT": "A", "INCORRECT": "B", "NOT_ATTEMPTED": "C"}.get(grade, "unclear")
                 updates.append((FINISHED, answer, grade, None if grade == "FAILED" else reply, run_id, row["question_id"]))
             with store.transaction() as connection:

@@ -1,8 +1,8 @@
 """An in-memory index of one run's questions, so the Results screen filters and sorts without SQL.
 
-A run can hold 100,000 questions. Loading happens once, in a worker thread; after that every
-filter or sort change is a few NumPy operations over integer code arrays plus, for free text, a
-substring scan of precomputed lowercase text. This module imports neither Textual nor Rich.
+A run can contain 100,000 questions. Loading happens once, in a worker thread. After that, a
+filter or sort change costs a few NumPy operations over integer code arrays, plus a substring scan
+of precomputed case-folded text for a free-text search. This module imports neither Textual nor Rich.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ SORT_KEYS = ("id", "grade", "topic", "answer_type", "gold", "answer")
 
 @dataclass(frozen=True)
 class Filters:
-    """What the table shows. An empty set means "any"; `text` matches question, gold and answer."""
+    """Filter of the table. An empty set means "any", and `text` matches question, gold or answer."""
 
     grades: frozenset[str] = frozenset()
     topics: frozenset[str] = frozenset()

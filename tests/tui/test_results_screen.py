@@ -401,6 +401,25 @@ async def test_run_picker_switches_runs(tui_paths, sample_run):
         assert str(app.screen.query_one("#run-bar").render()).startswith("org/real-model")
 
 
+async def test_reload_keeps_filters(tui_paths, sample_run):
+    app = make_app(tui_paths)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_run(app, pilot)
+        await pilot.press("i")
+        assert shown_ids(app) == ids_with("INCORRECT")
+        store = Store(tui_paths.database)
+        try:
+            store.set_review(RUN_ID, 7, "NOT_ATTEMPTED", "set elsewhere")
+        finally:
+            store.close()
+        index_before = app.screen.index
+        await pilot.press("R")
+        await wait_until(pilot, lambda: app.screen.index is not index_before)
+        await pilot.pause()
+        assert shown_ids(app) == [number for number in ids_with("INCORRECT") if number != 7]
+        assert app.screen.metrics["reviewed"]["overrides"] == 1
+
+
 async def test_chart_shows_accuracy_per_topic(tui_paths, sample_run):
     app = make_app(tui_paths)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -1,8 +1,8 @@
 """The Results screen: browse, filter and review one run's graded questions.
 
-A run's rows are read once in a worker thread into a `ResultsIndex`; filters and sorting then run
-in memory and the virtual `ResultsTable` redraws only the visible lines, so a keypress costs about
-the same at 4,326 and at 100,000 questions. Every database read and write happens in a worker
+A run's rows are read once, in a worker thread, into a `ResultsIndex`. Filters and sorting then
+run in memory, and the virtual `ResultsTable` redraws only the visible lines, so a keypress costs
+about the same at 4,326 and at 100,000 questions. Every database read and write happens in a worker
 thread with its own `Store`.
 """
 
@@ -53,6 +53,7 @@ class ResultsScreen(Screen):
     | e | Export the rows shown (CSV, JSONL) or a Markdown report |
     | m | Switch between the table and the per-topic chart |
     | p | Open another run |
+    | R | Reload the run from the store (filters are kept) |
     """
 
     TITLE = "Results"
@@ -75,6 +76,7 @@ class ResultsScreen(Screen):
         Binding("e", "export", "Export", id="results.export"),
         Binding("m", "toggle_chart", "Chart", id="results.chart"),
         Binding("p", "pick_run", "Runs", id="results.runs"),
+        Binding("R", "reload", "Reload", show=False, id="results.reload"),
         Binding("escape", "close_detail", "Close", show=False, id="results.detail.close"),
     ]
 
@@ -167,10 +169,10 @@ class ResultsScreen(Screen):
     # Opening a run
 
     def show_run(self, run_id: str) -> None:
-        """Open `run_id`: its rows are loaded in a worker and shown when ready.
+        """Load `run_id` in a worker and show it when ready.
 
-        May be called before the screen is mounted (right after `switch_mode`); loading then
-        starts on mount.
+        `FactdeckApp.open_results` calls this right after `switch_mode`, before the screen is
+        mounted, so in that case loading starts on mount.
         """
         self.run_id = run_id
         if self.is_mounted:
@@ -195,10 +197,14 @@ class ResultsScreen(Screen):
         loaded = message.loaded
         if loaded.run.run_id != self.run_id:
             return
+        reloaded = self.index is not None and self.index.run_id == loaded.run.run_id
         self.run_summary, self.index, self.metrics = loaded.run, loaded.index, loaded.metrics
-        self.filters = Filters()
-        self.sorting = Sorting()
-        self.query_one("#search", Input).value = ""
+        if not reloaded:
+            self.filters = Filters()
+            self.sorting = Sorting()
+            search = self.query_one("#search", Input)
+            with search.prevent(Input.Changed):
+                search.value = ""
         self.query_one("#run-bar", Static).update(self._run_bar())
         self._show_metrics()
         self.apply_filters()
@@ -225,6 +231,12 @@ class ResultsScreen(Screen):
     def _picked(self, run_id: str | None) -> None:
         if run_id is not None:
             self.show_run(run_id)
+
+    # NOTE: the screen shows the run as it was when loaded. A run still grading changes only
+    # when the user reloads it with R or opens it again.
+    def action_reload(self) -> None:
+        if self.run_id is not None:
+            self.show_run(self.run_id)
 
     def action_pick_run(self) -> None:
         self.list_runs(self.database, open_latest=False)

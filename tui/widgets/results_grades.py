@@ -1,4 +1,4 @@
-"""How grades read on screen: a glyph and the grade's word, so they stay clear without colour."""
+"""Grade labels: a glyph and the grade's word, so grades stay clear without colour (NO_COLOR)."""
 
 from __future__ import annotations
 

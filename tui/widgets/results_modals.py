@@ -33,7 +33,7 @@ MODAL_CSS = """
 
 
 def run_label(run: RunSummary) -> Text:
-    """One picker line; a mock-provider run is labelled SIMULATED."""
+    """Build one picker line, labelling a mock-provider run SIMULATED."""
     created = time.strftime("%Y-%m-%d %H:%M", time.gmtime(run.created_at))
     text = Text(f"{run.run_id}  {created}  {run.status:<9} {run.questions:>7,} q  ")
     text.append(one_line(run.model, 40))

@@ -1,7 +1,7 @@
 """A virtual table of a run's questions: only the rows on screen are ever rendered.
 
 Textual's DataTable builds every row up front, which takes seconds at 100,000 questions. This
-widget holds a `ResultsIndex` and an array of row numbers (the current filter and sort) and draws
+widget keeps a `ResultsIndex` and an array of row numbers (the current filter and sort) and draws
 each visible line on demand through the Line API, so replacing the selection costs the same at
 any run size.
 """
@@ -189,9 +189,9 @@ class ResultsTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows) + 1)
 
     def _set_virtual_height(self, height: int) -> None:
-        # Assigning `virtual_size` asks for a layout of the whole screen, which costs more than
-        # redrawing the table. Only the scrollbars depend on it, so update them directly; showing or
-        # hiding a scrollbar still triggers a layout through its own reactive.
+        # Assigning `virtual_size` requests a layout of the whole screen (Textual 8.2), which costs
+        # more than redrawing the table. Only the scrollbars depend on it, so they are updated
+        # directly. Showing or hiding a scrollbar still triggers a layout through its own reactive.
         size = Size(self.scrollable_content_region.width, height)
         if size != self.virtual_size:
             self.set_reactive(ScrollView.virtual_size, size)
