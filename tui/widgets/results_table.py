@@ -85,8 +85,9 @@ class ResultsTable(ScrollView, can_focus=True):
         background: $surface;
     }
     ResultsTable > .results-table--header { text-style: bold; background: $panel; }
-    ResultsTable > .results-table--cursor { background: $boost; text-style: reverse; }
-    ResultsTable:focus > .results-table--cursor { background: $accent; color: $text; text-style: bold; }
+    /* Reverse video marks the cursor row even when NO_COLOR drops every colour. */
+    ResultsTable > .results-table--cursor { text-style: reverse; }
+    ResultsTable:focus > .results-table--cursor { text-style: bold reverse; }
     ResultsTable > .results-table--reviewed { text-style: italic underline; }
     ResultsTable > .results-table--correct { color: $success; }
     ResultsTable > .results-table--incorrect { color: $error; }
