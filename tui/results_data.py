@@ -89,6 +89,7 @@ def load_run(database: Path, run_id: str) -> LoadedRun:
             raise RunNotFound(f"run {run_id} not found in {database}")
         rows = store.result_index_rows(run_id)
         index = ResultsIndex.from_rows(run_id, rows)
+        index.prepare_orders()
         return LoadedRun(_summary(row, len(rows)), index, metrics_json(store, run_id))
     finally:
         store.close()

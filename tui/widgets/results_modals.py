@@ -76,12 +76,12 @@ class ChoiceModal(ModalScreen[None]):
     DEFAULT_CSS = MODAL_CSS.format(name="ChoiceModal")
     BINDINGS = [Binding("escape", "dismiss(None)", "Close")]
 
-    def __init__(self, title: str, values: list[str], selected: frozenset[str], on_change: Callable[[frozenset[str]], None]) -> None:
+    def __init__(self, title: str, values: list[str], selected: frozenset[str], apply: Callable[[frozenset[str]], None]) -> None:
         super().__init__()
         self.title_text = title
         self.values = values
         self.selected = selected
-        self.on_change = on_change
+        self.apply = apply
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -92,7 +92,7 @@ class ChoiceModal(ModalScreen[None]):
             yield Label("space or enter toggles · none ticked shows all · escape closes", classes="modal-hint")
 
     def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
-        self.on_change(frozenset(event.selection_list.selected))
+        self.apply(frozenset(event.selection_list.selected))
 
 
 class ReviewModal(ModalScreen[tuple[str | None, str] | None]):
