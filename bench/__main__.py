@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name} took {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
 
     print(format_table(rows))
-    command = "python -m bench" + (" --quick" if args.quick else "") + "".join(f" --only {o}" for o in args.only or [])
+    command = " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])])
     if args.markdown:
         write_markdown(args.markdown, rows, command, machine(), failures)
         print(f"wrote {args.markdown}", file=sys.stderr)
