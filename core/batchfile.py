@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from json.encoder import encode_basestring
@@ -172,14 +173,13 @@ class RequestEncoder:
     whole. Placeholders are found in one pass, as `Template.fill` does.
     """
 
-    _ID = "FACTDECKCUSTOMID"
-    _PROMPT = "FACTDECKPROMPT"
-
     def __init__(self, template: str, names: tuple[str, ...], model: str, max_tokens: int | None, temperature: float | None) -> None:
-        body = chat_body(model, self._PROMPT, max_tokens, temperature)
-        text = json.dumps({"custom_id": self._ID, "body": body}, ensure_ascii=False) + "\n"
-        self._head, rest = text.split(self._ID)
-        middle, self._tail = rest.split(self._PROMPT)
+        # Random markers stand in for the custom_id and the prompt, so no model name can contain them.
+        id_marker, prompt_marker = uuid.uuid4().hex, uuid.uuid4().hex
+        body = chat_body(model, prompt_marker, max_tokens, temperature)
+        text = json.dumps({"custom_id": id_marker, "body": body}, ensure_ascii=False) + "\n"
+        self._head, rest = text.split(id_marker)
+        middle, self._tail = rest.split(prompt_marker)
         pattern = "(" + "|".join(re.escape("{" + name + "}") for name in names) + ")"
         pieces = re.split(pattern, template) if names else [template]
         # Even positions are fixed text, odd ones the placeholder names between them.
@@ -214,7 +214,7 @@ class WrittenShard:
 class ShardWriter:
     """Stream request lines into shard files, starting a new file before either limit is crossed.
 
-    Only the open file's buffer is in memory, so a 100,000-question judge phase (about 650 MB of
+    Only the open file's buffer is in memory, so a 100,000-question judge phase (about 600 MB of
     requests) is written in constant memory. Each file is written under a `.part` name and renamed
     when complete; `close` must be called to finish the last one. Raises BatchFileError like
     `split_into_shards` for a bad custom_id or a request larger than a shard may be.

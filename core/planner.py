@@ -30,7 +30,7 @@ def plan_jobs(store: Store, paths: Paths, run_id: str, settings: RunSettings, ph
     """Create batch jobs for every question of `run_id` waiting in `phase`; return their job ids.
 
     Request lines are streamed into the shard files as they are built, so memory stays flat
-    however many questions wait (a 100,000-question judge phase writes about 650 MB).
+    however many questions wait (a 100,000-question judge phase writes about 600 MB).
     """
     waiting_state, queued_state, job_column, attempts_column = _PHASES[phase]
     rows = store.query(
