@@ -214,8 +214,8 @@ class WrittenShard:
 class ShardWriter:
     """Stream request lines into shard files, starting a new file before either limit is crossed.
 
-    Only the open file's buffer is in memory, so a 100,000-question judge phase (about 600 MB of
-    requests) is written in constant memory. Each file is written under a `.part` name and renamed
+    Lines go to disk as they come and only their custom_ids and question ids stay in memory, so a
+    100,000-question judge phase (about 600 MB of requests) never holds its lines. Each file is written under a `.part` name and renamed
     when complete; `close` must be called to finish the last one. Raises BatchFileError like
     `split_into_shards` for a bad custom_id or a request larger than a shard may be.
     """
