@@ -196,6 +196,7 @@ class EngineLoop:
         worker = get_current_worker()
         workspace = open_workspace(self.paths, self.config)
         try:
+            self._tick(workspace, "tick", None)
             while not worker.is_cancelled:
                 command, argument = self._next_command()
                 if command == "stop" or worker.is_cancelled:

@@ -22,21 +22,23 @@ STATE_LOOK = {
     "cancelled": ("⊘", "yellow"),
 }
 BAR_WIDTH = 10
+# (key, label, width). Ordered so that at 80 columns the model, phase, status and progress show
+# without scrolling. Fixed widths keep columns still while values change.
 COLUMNS = (
-    ("mark", " "),
-    ("run", "Run"),
-    ("model", "Model"),
-    ("phase", "Phase"),
-    ("shard", "Shard"),
-    ("state", "Status"),
-    ("progress", "Progress"),
-    ("requests", "Done/Fail/Total"),
-    ("age", "Age"),
-    ("eta", "ETA"),
-    ("note", "Note"),
+    ("mark", " ", 1),
+    ("model", "Model", 26),
+    ("phase", "Phase", 15),
+    ("shard", "Shard", 5),
+    ("state", "Status", 19),
+    ("progress", "Progress", 15),
+    ("requests", "Done/Fail/Total", 15),
+    ("eta", "ETA", 7),
+    ("age", "Age", 6),
+    ("run", "Run", 32),
+    ("note", "Note", 60),
 )
-SORT_KEYS = ("run", "model", "phase", "state", "progress", "age", "eta")
-MODEL_WIDTH = 40
+SORT_KEYS = ("model", "phase", "state", "progress", "eta", "age", "run")
+MODEL_WIDTH = 26
 NOTE_WIDTH = 60
 
 
@@ -73,18 +75,18 @@ def state_cell(row: JobRow) -> Text:
 
 def row_cells(row: JobRow, marked: bool, now: float) -> dict[str, Text | str]:
     """Return the cells of one row by column key; untrusted text goes in as plain Text."""
-    model = one_line(row.model, MODEL_WIDTH) + (" (simulated)" if row.simulated else "")
+    model = one_line(row.model, MODEL_WIDTH)
     return {
         "mark": "●" if marked else " ",
-        "run": Text(row.run_id),
         "model": Text(model),
         "phase": row.phase,
         "shard": str(row.shard),
         "state": state_cell(row),
         "progress": progress_bar(row.progress),
         "requests": f"{row.done}/{row.failed}/{row.total}",
-        "age": duration(now - row.created_at),
         "eta": "stalled" if row.stalled else duration(row.eta),
+        "age": duration(now - row.created_at),
+        "run": Text(row.run_id + (" (simulated)" if row.simulated else "")),
         "note": Text(one_line(row.note, NOTE_WIDTH), style="red" if row.note else ""),
     }
 

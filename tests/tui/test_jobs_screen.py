@@ -9,7 +9,9 @@ from textual.widgets import DataTable
 from core.store import Store
 from tests.tui.conftest import FIXED_NOW, UNTRUSTED, insert_job, insert_run, wait_until
 from tui.app import FactdeckApp
+from core.text import one_line
 from tui.backend import JobsRefreshed
+from tui.jobs_format import MODEL_WIDTH
 from tui.modals import ConfirmScreen
 from tui.screens.jobs import JobsScreen
 
@@ -44,7 +46,8 @@ async def test_jobs_table_shows_every_job(tui_paths, filled_store):
         assert running["requests"] == "40/0/100"
         assert running["age"] == "10m"
         assert running["eta"] == "8m"  # 30 points in 240 s, 60 points left
-        assert running["model"] == "meta-llama/Llama-3.3-70B-Instruct-Turbo"
+        assert running["model"] == "meta-llama/Llama-3.3-70B-…"
+        assert running["run"] == "20251204-200000-aaaa"
 
         stalled = cells(app, ids["stalled"])
         assert stalled["state"] == "▶ running ⚠ stalled"
@@ -55,10 +58,11 @@ async def test_jobs_table_shows_every_job(tui_paths, filled_store):
         done = cells(app, ids["done"])
         assert done["state"] == "✓ done"
         assert done["requests"] == "98/2/100"
-        assert done["model"] == "mock/student-small (simulated)"
+        assert done["model"] == "mock/student-small"
+        assert done["run"] == "20251204-201000-bbbb (simulated)"
         judge = cells(app, ids["judge"])
         assert judge["state"] == "· queued"
-        assert judge["model"] == "judge/model-70b (simulated)"
+        assert judge["model"] == "judge/model-70b"
         assert judge["phase"] == "judge"
 
         status = str(app.screen.query_one("#jobs-status").render())
@@ -186,16 +190,16 @@ async def test_untrusted_text_shown_literally(tui_paths):
     store.close()
 
     app = make_app(tui_paths)
-    async with app.run_test(size=(200, 40)) as pilot:
+    async with app.run_test(size=(240, 40)) as pilot:
         await wait_until(pilot, lambda: table_of(app).row_count == len(UNTRUSTED))
         table = table_of(app)
         rendered = [table.render_line(y).text for y in range(1, 1 + len(UNTRUSTED))]
         for job_id, text in zip(job_ids, UNTRUSTED):
             shown = text.replace("\x1b[31m", "")
             row = cells(app, job_id)
-            assert row["model"] == f"{shown} 2"
+            assert row["model"] == one_line(f"{shown} 2", MODEL_WIDTH)
             assert row["note"] == f"said {shown}"
             line = rendered[shown_ids(app).index(job_id)]
-            assert f"{shown} 2" in line
+            assert row["model"] in line
             assert f"said {shown}" in line
             assert "\x1b" not in line

@@ -81,7 +81,7 @@ async def test_configure_start_and_finish_run(tui_paths, small_dataset):
         finally:
             store.close()
         table = app.screen.query_one("#jobs-table", DataTable)
-        await wait_until(pilot, lambda: table.row_count == 4 and all(str(table.get_row_at(i)[5]) == "✓ done" for i in range(4)))
+        await wait_until(pilot, lambda: [str(table.get_cell(row.key, "state")) for row in table.ordered_rows] == ["✓ done"] * 4)
         assert notification_titles(app).count("Run finished") == 2
 
     saved = load_config(tui_paths.config_file)

@@ -71,8 +71,8 @@ class JobsScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
+        for key, label, width in COLUMNS:
+            table.add_column(label, width=width, key=key)
         self.app.jobs_changed.subscribe(self, self.show_snapshot)
         if self.app.jobs_snapshot is not None:
             self.show_snapshot(self.app.jobs_snapshot)

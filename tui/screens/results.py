@@ -42,7 +42,7 @@ class ResultsScreen(Screen):
 
     | Key | Action |
     |---|---|
-    | c i n u f | Show or hide CORRECT, INCORRECT, NOT_ATTEMPTED, UNPARSED, FAILED (several at once) |
+    | c i n u f | Add or remove CORRECT, INCORRECT, NOT_ATTEMPTED, UNPARSED, FAILED in the grade filter |
     | t / a | Choose topics / answer types to show |
     | / | Search question, gold target and answer |
     | x | Clear every filter |
@@ -59,11 +59,16 @@ class ResultsScreen(Screen):
     TITLE = "Results"
 
     BINDINGS = [
-        Binding("c", "toggle_grade('CORRECT')", "✓", id="results.filter.correct"),
-        Binding("i", "toggle_grade('INCORRECT')", "✗", id="results.filter.incorrect"),
-        Binding("n", "toggle_grade('NOT_ATTEMPTED')", "–", id="results.filter.not_attempted"),
-        Binding("u", "toggle_grade('UNPARSED')", "?", id="results.filter.unparsed"),
-        Binding("f", "toggle_grade('FAILED')", "!", id="results.filter.failed"),
+        Binding("c", "toggle_grade('CORRECT')", "✓", id="results.filter.correct",
+                tooltip="Add CORRECT to the grade filter, or remove it (none picked shows every grade)"),
+        Binding("i", "toggle_grade('INCORRECT')", "✗", id="results.filter.incorrect",
+                tooltip="Add INCORRECT to the grade filter, or remove it (none picked shows every grade)"),
+        Binding("n", "toggle_grade('NOT_ATTEMPTED')", "–", id="results.filter.not_attempted",
+                tooltip="Add NOT_ATTEMPTED to the grade filter, or remove it (none picked shows every grade)"),
+        Binding("u", "toggle_grade('UNPARSED')", "?", id="results.filter.unparsed",
+                tooltip="Add UNPARSED to the grade filter, or remove it (none picked shows every grade)"),
+        Binding("f", "toggle_grade('FAILED')", "!", id="results.filter.failed",
+                tooltip="Add FAILED to the grade filter, or remove it (none picked shows every grade)"),
         Binding("t", "choose_topics", "Topics", id="results.filter.topics"),
         Binding("a", "choose_answer_types", "Types", id="results.filter.answer_types"),
         Binding("slash", "search", "Search", id="results.search"),
