@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -43,13 +42,3 @@ def timed(function: Callable[[], object]) -> float:
     start = time.perf_counter()
     function()
     return time.perf_counter() - start
-
-
-def median_time(function: Callable[[], object], repeat: int, setup: Callable[[], object] | None = None) -> float:
-    """Return the median wall time of `repeat` calls; `setup` runs untimed before each call."""
-    times = []
-    for _ in range(repeat):
-        if setup is not None:
-            setup()
-        times.append(timed(function))
-    return statistics.median(times)
