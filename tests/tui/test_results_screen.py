@@ -178,6 +178,23 @@ async def test_search_filters_as_typed(tui_paths, sample_run):
         assert shown_ids(app) == []
 
 
+async def test_sort_keys_reorder_rows(tui_paths, sample_run):
+    app = make_app(tui_paths)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_run(app, pilot)
+        assert table_lines(app)[0].startswith("ID ↑ ")
+        await pilot.press("s")
+        assert shown_ids(app)[:9] == ids_with("CORRECT")
+        assert shown_ids(app)[-3:] == ids_with("FAILED")
+        assert "Grade ↑" in table_lines(app)[0]
+        await pilot.press("S")
+        assert shown_ids(app)[:3] == list(reversed(ids_with("FAILED")))
+        assert "Grade ↓" in table_lines(app)[0]
+        await pilot.press("s", "s")  # past topic to answer type
+        assert "Type ↑" in table_lines(app)[0]
+        assert shown_ids(app)[:6] == [0, 4, 8, 12, 16, 20]  # Date comes first
+
+
 async def test_jump_keys_find_next_grade(tui_paths, sample_run):
     app = make_app(tui_paths)
     async with app.run_test(size=(80, 24)) as pilot:

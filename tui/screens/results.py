@@ -255,6 +255,8 @@ class ResultsScreen(Screen):
         table = self.query_one(ResultsTable)
         keep = table.cursor_row
         self.selection = self.index.select(self.filters, self.sorting)
+        # The table's columns are in SORT_KEYS order.
+        table.sort_column = (SORT_KEYS.index(self.sorting.key), self.sorting.descending)
         table.set_rows(self.index, self.selection, keep_row=keep)
         # The counts bar has a fixed height, so no layout pass is needed.
         self.query_one("#counts", Static).update(self._counts_text(), layout=False)

@@ -116,6 +116,8 @@ class ResultsTable(ScrollView, can_focus=True):
         self.index: ResultsIndex | None = None
         self.rows: numpy.ndarray = numpy.zeros(0, dtype=numpy.int64)
         self.cursor = 0
+        # Column position the rows are sorted by, and whether the order is descending.
+        self.sort_column: tuple[int, bool] = (0, False)
         self._styles: dict[str, Style] = {}
 
     # Data
@@ -224,7 +226,10 @@ class ResultsTable(ScrollView, can_focus=True):
 
     def _header_strip(self, width: int, base: Style) -> Strip:
         style = base + self._style("results-table--header")
-        cells = [fit(title, cell_width) for title, cell_width in zip(COLUMN_TITLES, column_widths(width))]
+        column, descending = self.sort_column
+        titles = list(COLUMN_TITLES)
+        titles[column] += " ↓" if descending else " ↑"
+        cells = [fit(title, cell_width) for title, cell_width in zip(titles, column_widths(width))]
         return Strip([Segment(SEPARATOR.join(cells), style)], width).adjust_cell_length(width, style)
 
     def _row_strip(self, row: int, is_cursor: bool, width: int, base: Style) -> Strip:
