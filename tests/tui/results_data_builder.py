@@ -1,4 +1,4 @@
-"""Build graded runs straight into a store, for Results screen tests, snapshots and the benchmark.
+"""Build graded runs straight into a store, for Results screen tests and snapshots.
 
 Rows are written with `Store.insert_run` and then updated with SQL as the engine's ingest would
 leave them, so a test controls every grade and every string without running any provider.

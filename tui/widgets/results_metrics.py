@@ -21,7 +21,7 @@ def _figure(metrics: dict, key: str) -> str:
 
 
 def headline_table(metrics: dict) -> Table:
-    """Accuracy, accuracy given attempted and F-score for the judge's grades and, if any, the reviewed ones."""
+    """Build a table of accuracy, accuracy given attempted and F-score, judged and (if any) reviewed."""
     table = Table(box=None, padding=(0, 1), show_edge=False, expand=False, header_style="bold")
     table.add_column("95% CI", no_wrap=True)
     for _, title in HEADLINE:
