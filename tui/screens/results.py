@@ -27,15 +27,12 @@ from core.paths import resolve_paths
 from core.text import one_line
 from tui import results_data
 from tui.results_data import LoadedRun, QuestionDetail, RunNotFound, RunSummary
-from tui.results_index import GRADE_CODES, SORT_KEYS, Filters, ResultsIndex, Sorting
+from tui.results_index import SORT_KEYS, Filters, ResultsIndex, Sorting
 from tui.widgets.results_detail import ResultsDetail
-from tui.widgets.results_grades import GRADE_GLYPHS
+from tui.widgets.results_bars import counts_text, run_bar_text
 from tui.widgets.results_metrics import ResultsChart, ResultsMetrics
 from tui.widgets.results_modals import ChoiceModal, ExportModal, ReviewModal, RunPicker
 from tui.widgets.results_table import ResultsTable
-
-SORT_TITLES = {"id": "id", "grade": "grade", "topic": "topic", "answer_type": "type", "gold": "gold", "answer": "answer"}
-
 
 class ResultsScreen(Screen):
     """One run's questions with filters, details, metrics, a topic chart, reviews and exports.
@@ -210,7 +207,7 @@ class ResultsScreen(Screen):
             search = self.query_one("#search", Input)
             with search.prevent(Input.Changed):
                 search.value = ""
-        self.query_one("#run-bar", Static).update(self._run_bar())
+        self.query_one("#run-bar", Static).update(run_bar_text(self.run_summary))
         self._show_metrics()
         self.apply_filters()
 
@@ -259,7 +256,7 @@ class ResultsScreen(Screen):
         table.sort_column = (SORT_KEYS.index(self.sorting.key), self.sorting.descending)
         table.set_rows(self.index, self.selection, keep_row=keep)
         # The counts bar has a fixed height, so no layout pass is needed.
-        self.query_one("#counts", Static).update(self._counts_text(), layout=False)
+        self.query_one("#counts", Static).update(counts_text(self.index, self.selection, self.filters, self.sorting), layout=False)
 
     def action_toggle_grade(self, grade: str) -> None:
         self.filters = replace(self.filters, grades=self.filters.grades ^ {grade})
@@ -441,50 +438,8 @@ class ResultsScreen(Screen):
         if switcher.current == "table":
             self.query_one(ResultsTable).focus()
 
-    # Text of the bars
+    # Figures
 
     def _show_metrics(self) -> None:
         self.query_one(ResultsMetrics).show(self.metrics)
         self.query_one(ResultsChart).show(self.metrics)
-
-    def _run_bar(self) -> Text:
-        run = self.run_summary
-        assert run is not None
-        text = Text()
-        if run.simulated:
-            text.append("SIMULATED", style="bold reverse")
-            text.append(" ")
-        text.append(one_line(run.model))
-        text.append(f" · {run.run_id} · {run.status} · judge ")
-        text.append(one_line(run.grader_model))
-        return text
-
-    def _counts_text(self) -> Text:
-        assert self.index is not None
-        counts = self.index.grade_counts(self.selection)
-        text = Text(f"{len(self.selection):,} of {len(self.index):,} shown ")
-        for grade in GRADE_CODES:
-            if grade == "PENDING" and not counts[grade]:
-                continue
-            style = "bold" if grade in self.filters.grades else ""
-            text.append(f" {GRADE_GLYPHS[grade]} {counts[grade]:,}", style=style)
-        text.append("\n")
-        text.append(self._filter_summary(), style="dim")
-        return text
-
-    def _filter_summary(self) -> str:
-        parts = []
-        if self.filters.grades:
-            parts.append("grade " + "+".join(g for g in GRADE_CODES if g in self.filters.grades))
-        if self.filters.topics:
-            parts.append("topic " + "+".join(one_line(topic) for topic in sorted(self.filters.topics)))
-        if self.filters.answer_types:
-            parts.append("type " + "+".join(one_line(kind) for kind in sorted(self.filters.answer_types)))
-        if self.filters.text.strip():
-            parts.append(f'text "{one_line(self.filters.text)}"')
-        if not parts:
-            parts.append("no filter")
-        arrow = "↓" if self.sorting.descending else "↑"
-        parts.append(f"sort {SORT_TITLES[self.sorting.key]} {arrow}")
-        return " · ".join(parts)
-
