@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,12 +32,15 @@ MODAL_CSS = """
 
 
 def run_label(run: RunSummary) -> Text:
-    """Build one picker line, labelling a mock-provider run SIMULATED."""
-    created = time.strftime("%Y-%m-%d %H:%M", time.gmtime(run.created_at))
-    text = Text(f"{run.run_id}  {created}  {run.status:<9} {run.questions:>7,} q  ")
-    text.append(one_line(run.model, 40))
+    """Build one picker line, labelling a mock-provider run SIMULATED.
+
+    The run id starts with its UTC creation time, so the line shows no other date.
+    """
+    text = Text(f"{run.run_id}  {run.status}  {run.questions:,} q  ")
     if run.simulated:
-        text.append("  SIMULATED", style="bold reverse")
+        text.append("SIMULATED", style="bold reverse")
+        text.append(" ")
+    text.append(one_line(run.model, 40))
     return text
 
 
