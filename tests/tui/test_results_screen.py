@@ -363,6 +363,10 @@ async def test_export_writes_filtered_rows(tui_paths, sample_run, tmp_path):
         await export(app, pilot, jsonl_path, 1)
         report_path = tmp_path / "report.md"
         await export(app, pilot, report_path, 2)
+        notices = [notification.message for notification in app._notifications]
+        assert f"Wrote 9 rows as CSV to {csv_path}" in notices
+        assert f"Wrote 9 rows as JSONL to {jsonl_path}" in notices
+        assert f"Wrote Markdown report to {report_path}" in notices
 
     with csv_path.open(encoding="utf-8", newline="") as file:
         rows = list(csv.DictReader(file))
