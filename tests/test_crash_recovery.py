@@ -2,8 +2,8 @@
 question graded once and no batch created twice.
 
 The kill is deterministic: `FACTDECK_TEST_CRASH_AT=POINT` makes factdeck SIGKILL itself at that
-point (see core/crashpoints.py). The TUI moves runs with the same `Engine.step` as `watch`, so a
-`watch` restart stands for any of them.
+point (see core/crashpoints.py). Restarts are `watch`, and once the TUI's engine loop, which moves
+runs with the same `Engine.step`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
+from types import SimpleNamespace
 
 import pytest
 
@@ -81,7 +83,7 @@ def test_kill_run_wait_then_watch(point, home, standin):
     assert job["stage"] == STAGE_AT_KILL[point]
     assert job["phase"] == ("judge" if point == crashpoints.AFTER_JUDGE_CREATE else "answers")
 
-    restarted = run_cli(["watch", "--until-done"], home, standin)
+    restarted = run_cli(["watch", "--until-done"], home, standin, timeout=120)
     assert restarted.returncode == 0, restarted.stderr
     check_finished_once(home, standin)
 
@@ -95,7 +97,7 @@ def test_kill_watch_then_watch(point, home, standin):
     assert killed.returncode == -signal.SIGKILL
     assert STAGE_AT_KILL[point] in {job["stage"] for job in all_jobs(home)}
 
-    restarted = run_cli(["watch", "--until-done"], home, standin)
+    restarted = run_cli(["watch", "--until-done"], home, standin, timeout=120)
     assert restarted.returncode == 0, restarted.stderr
     check_finished_once(home, standin)
 
@@ -106,7 +108,7 @@ def test_kill_during_download_leaves_partial_file(home, standin):
     outputs = sorted(path.name for path in home.glob("runs/*/outputs/*"))
     assert outputs == ["job1-output.jsonl.part"]
 
-    run_cli(["watch", "--until-done"], home, standin)
+    run_cli(["watch", "--until-done"], home, standin, timeout=120)
     outputs = sorted(path.name for path in home.glob("runs/*/outputs/*"))
     assert "job1-output.jsonl" in outputs
     assert [name for name in outputs if name.endswith(".part")] == []
@@ -132,4 +134,31 @@ def test_two_watchers_submit_each_shard_once(home, standin):
     assert [watcher.returncode for watcher in watchers] == [0, 0], [stderr for _, stderr in outputs]
     jobs = all_jobs(home)
     assert len([job for job in jobs if job["phase"] == "answers" and job["attempt"] == 1]) == 5
+    check_finished_once(home, standin)
+
+
+def test_tui_engine_loop_finishes_killed_run(home, standin, monkeypatch):
+    """The TUI's engine loop moves runs with the same Engine.step, so it too finishes a killed run."""
+    from core.config import Config
+    from core.paths import resolve_paths
+    from tui.backend import EngineFailed, EngineLoop, open_workspace
+
+    killed = run_cli([*RUN_ARGS, "--wait"], home, standin, FACTDECK_TEST_CRASH_AT=crashpoints.AFTER_CREATE)
+    assert killed.returncode == -signal.SIGKILL
+    monkeypatch.setenv("TOGETHER_API_KEY", API_KEY)
+    monkeypatch.setenv("TOGETHER_BASE_URL", standin.base_url)
+    posted: list = []
+    app = SimpleNamespace(post_message=posted.append)
+    paths = resolve_paths()
+    loop = EngineLoop(app, paths, Config(), tick_seconds=0.05)
+    workspace = open_workspace(paths, Config())
+
+    deadline = time.monotonic() + 60
+    while workspace.store.unfinished_run_ids():
+        assert time.monotonic() < deadline, posted[-1:]
+        loop._tick(workspace, "tick", None)
+        time.sleep(0.05)
+    workspace.store.close()
+
+    assert [message for message in posted if isinstance(message, EngineFailed)] == []
     check_finished_once(home, standin)
