@@ -380,6 +380,25 @@ async def test_export_writes_filtered_rows(tui_paths, sample_run, tmp_path):
     assert "| Accuracy | 50.0% |" in report
 
 
+async def test_export_failure_is_notified(tui_paths, sample_run, tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("", encoding="utf-8")
+    target = blocker / "rows.csv"
+    app = make_app(tui_paths)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_run(app, pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("enter")
+        app.screen.query_one("#path").value = str(target)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any(n.title == "Export failed" for n in app._notifications))
+        failure = next(n for n in app._notifications if n.title == "Export failed")
+        assert failure.message == f"{blocker}: File exists"
+        assert failure.severity == "error"
+    assert not target.exists()
+
+
 async def test_export_default_path_follows_format(tui_paths, sample_run, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     app = make_app(tui_paths)

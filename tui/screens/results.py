@@ -419,7 +419,7 @@ class ResultsScreen(Screen):
             self.post_message(self.WorkFailed("Export failed", str(exc)))
             return
         except OSError as exc:
-            self.post_message(self.WorkFailed("Export failed", f"{path}: {exc.strerror or exc}"))
+            self.post_message(self.WorkFailed("Export failed", f"{exc.filename or path}: {exc.strerror or exc}"))
             return
         self.post_message(self.ExportWritten(path, fmt, rows))
 
