@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,10 +64,20 @@ class Engine:
         self.owner = lease.new_owner()
 
     def step_all(self) -> list[StepEvent]:
-        """Step every unfinished run once."""
+        """Step every unfinished run once.
+
+        A provider error in one run (a rejected key) does not stop the others; the first such
+        error is raised after every run has had its step.
+        """
         events: list[StepEvent] = []
+        first_error: ProviderError | None = None
         for run_id in self.store.unfinished_run_ids():
-            events.extend(self.step(run_id))
+            try:
+                events.extend(self.step(run_id))
+            except ProviderError as error:
+                first_error = first_error or error
+        if first_error is not None:
+            raise first_error
         return events
 
     def step(self, run_id: str) -> list[StepEvent]:
@@ -235,6 +246,9 @@ class Engine:
             job = self.store.job(job_id)
 
         if job["stage"] == "downloading":
+            # A long step may have outlived its lease; only the holder downloads and ingests.
+            if not lease.acquire(self.store, run_id, self.owner):
+                return events
             events.extend(self._finish(provider, job, settings))
         return events
 
@@ -291,7 +305,11 @@ class Engine:
             return None
         if target.exists():
             return target
-        partial = target.with_name(target.name + ".part")
+        # Each process writes its own partial file, so a second downloader can never write into
+        # the file the first one renamed into place. Partial files of dead processes go first.
+        for stale in target.parent.glob(f"{target.name}.*.part"):
+            stale.unlink(missing_ok=True)
+        partial = target.with_name(f"{target.name}.{os.getpid()}.part")
         try:
             provider.download(file_id, partial)
         except ProviderError as error:
