@@ -57,6 +57,8 @@ class FaultCase:
     lost: Callable[[StandIn], set[str]] = nothing_lost
     timeout: float | None = None
     run_status: str = "done"
+    log: str | None = None
+    """A pattern one of factdeck's log records must match, when the fault is only logged."""
 
 
 CASES = [
@@ -139,16 +141,19 @@ CASES = [
         r"answers shard 1 COMPLETED: 16 succeeded, 4 failed \(4 to retry\)$",
         batch_faults=[BatchFault(BatchFaultKind.NON_JSON_LINE, lines=3)],
         lost=faulted_lines_lost,
+        log=r"job 1 \(batch [0-9a-f-]+\): .*job1-output\.jsonl:\d+: not valid JSON; line ignored$",
     ),
     FaultCase(
         "output lines naming unsent custom_ids",
         r"answers shard 1 COMPLETED: 19 succeeded, 1 failed \(1 to retry\)$",
         batch_faults=[BatchFault(BatchFaultKind.UNKNOWN_CUSTOM_ID, lines=2)],
+        log=r"job1-output\.jsonl:\d+: custom_id 'never-sent-2' was not sent in this batch; line ignored$",
     ),
     FaultCase(
         "output lines repeating a custom_id",
         r"answers shard 1 COMPLETED: 19 succeeded, 1 failed \(1 to retry\)$",
         batch_faults=[BatchFault(BatchFaultKind.DUPLICATE_CUSTOM_ID, lines=3)],
+        log=r"job1-output\.jsonl:\d+: custom_id '[\w-]+' appears again; the first result is kept$",
     ),
     FaultCase(
         "output lines with status_code 500",
@@ -173,6 +178,7 @@ CASES = [
         "status the SDK does not know",
         r"answers shard 1 COMPLETED: 19 succeeded, 1 failed \(1 to retry\)$",
         batch_faults=[BatchFault(BatchFaultKind.UNKNOWN_STATUS, status="QUEUED")],
+        log=r"job 1: batch [0-9a-f-]+ reports status 'QUEUED', which factdeck does not know; it is polled until it ends$",
     ),
 ]
 
@@ -193,7 +199,7 @@ def make_standin(tmp_path, gold_by_question):
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_fault(case: FaultCase, home, make_standin):
+def test_fault(case: FaultCase, home, make_standin, caplog):
     standin = make_standin(http_faults=list(case.http_faults), batch_faults=list(case.batch_faults), **case.config)
     provider_for = None
     if case.timeout is not None:
@@ -208,6 +214,9 @@ def test_fault(case: FaultCase, home, make_standin):
     assert harness.grades() == replay_grades(harness, case.lost(standin))
     assert_nothing_sent_twice(harness)
     assert all(fault.times == 0 for fault in standin.http_faults + standin.batch_faults)
+    if case.log:
+        logged = [record.getMessage() for record in caplog.records if record.name.startswith("core.")]
+        assert [line for line in logged if re.search(case.log, line)] != [], logged
 
 
 def test_baseline_grades_match_oracle(home, make_standin):
