@@ -108,7 +108,8 @@ def test_failed_write_rolls_back_ingest(home, standin):
     """A write that fails mid-ingest (disk full) changes nothing; the next step ingests it once."""
     harness = start_run(standin)
     harness.store.connection.execute(
-        """CREATE TEMP TRIGGER disk_full BEFORE UPDATE OF stage ON batch_jobs WHEN NEW.stage = 'ingested'
+        # Fires on the questions, after the same transaction already marked the job ingested.
+        """CREATE TEMP TRIGGER disk_full BEFORE UPDATE OF state ON questions WHEN NEW.state = 'judge_pending'
            BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"""
     )
 
