@@ -96,9 +96,9 @@ def test_status_lists_orphans_and_ignore_hides(home, standin, tmp_path):
     assert [run["run_id"] for run in status_json.json()] == [harness.run_id]
     assert "1 batch(es) on the account belong to no run; `factdeck orphans` lists them" in status_json.stderr
 
-    refused = run_cli(["orphans", "adopt", batch.batch_id], home, standin)
-    assert refused.returncode == 1
-    assert refused.stderr.strip().splitlines()[-1].startswith(f"factdeck: error: batch {batch.batch_id} matches no job")
+    rejected = run_cli(["orphans", "adopt", batch.batch_id], home, standin)
+    assert rejected.returncode == 1
+    assert rejected.stderr.strip().splitlines()[-1].startswith(f"factdeck: error: batch {batch.batch_id} matches no job")
     assert run_cli(["orphans", "ignore", batch.batch_id], home, standin).returncode == 0
     listing = run_cli(["orphans"], home, standin)
     assert listing.stdout == "no orphan batches: every batch on the account belongs to a run or was ignored\n"

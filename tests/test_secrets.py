@@ -41,9 +41,9 @@ def test_key_absent_after_full_run(home, secret_standin):
     run_id = result.json()["run_id"]
     outputs = [result.stdout, result.stderr]
     for args in (["status", "--json"], ["results", run_id, "--format", "csv"], ["report", run_id], ["metrics", run_id]):
-        shown = run_cli(args, home, secret_standin, TOGETHER_API_KEY=SECRET)
-        assert shown.returncode == 0, shown.stderr
-        outputs += [shown.stdout, shown.stderr]
+        command = run_cli(args, home, secret_standin, TOGETHER_API_KEY=SECRET)
+        assert command.returncode == 0, command.stderr
+        outputs += [command.stdout, command.stderr]
 
     assert result.json()["status"] == "done"
     assert len(files_under(home)) > 5
