@@ -96,6 +96,13 @@ CASES = [
         timeout=0.3,
     ),
     FaultCase(
+        # Three tries because the SDK retries a GET twice itself; the engine then downloads again.
+        "timeout on every download try",
+        r"answers shard 1: offline since \d\d:\d\d, retrying in 1 s$",
+        http_faults=[HttpFault(r"/v1/files/[^/]+/content", method="GET", delay_seconds=0.8, times=3)],
+        timeout=0.3,
+    ),
+    FaultCase(
         "connection dropped on create",
         r"answers shard 1: offline since \d\d:\d\d, retrying in 1 s$",
         http_faults=[HttpFault(CREATE, method="POST", drop_connection=True)],
