@@ -1,8 +1,8 @@
 """The factdeck Textual app: three screens (Models, Jobs, Results) on keys 1, 2, 3.
 
-The app owns what the screens share: the settings (config file), the themes, the engine loop
-thread that moves runs forward while the app is open, and the one place where failures of any
-worker become a notification or an error view.
+The app owns what the screens share: the settings (config file), the themes, and the engine
+loop thread that moves runs forward while the app is open. It is also the one place where a
+failed worker becomes a notification or an error view.
 
 | Key | Action |
 |---|---|
@@ -48,7 +48,7 @@ def _models_screen() -> Screen:
 
 
 def _results_screen() -> Screen:
-    """Build the Results screen on first use; its module imports numpy, which start-up should not pay for."""
+    """Build the Results screen on first use, because its module imports numpy and start-up should not wait for it."""
     from tui.screens.results import ResultsScreen
 
     return ResultsScreen()
@@ -240,7 +240,10 @@ class FactdeckApp(App):
     def show_error(self, error: BaseException, details: str = "") -> None:
         """Show a user-fixable error as a titled notification, anything else as a detail view."""
         if isinstance(error, ProviderError):
-            title = "API key rejected" if error.kind == "auth" else f"Provider error ({error.kind})"
+            title = f"Provider error ({error.kind})"
+            if error.kind == "auth":
+                # The Together adapter raises kind "auth" both for a rejected key and for no key at all.
+                title = "API key missing" if "no together api key" in error.message.lower() else "API key rejected"
             self.notify(one_line(error.message), title=title, severity="error", timeout=15, markup=False)
             return
         if isinstance(error, FactdeckError):

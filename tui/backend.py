@@ -2,7 +2,7 @@
 
 The thread owns its own `Workspace` (so its own SQLite connection, because a `Store` must stay in
 the thread that opened it). Every tick it moves unfinished runs forward with `Engine.step_all()`,
-reads every batch job, and posts a `JobsRefreshed` message; the UI thread never touches the
+reads every batch job, and posts a `JobsRefreshed` message. The UI thread never touches the
 store or a provider. Commands (refresh now, cancel jobs, new settings) reach it through a queue.
 """
 
@@ -140,7 +140,7 @@ def read_snapshot(workspace: Workspace, now: float) -> JobsSnapshot:
 
 
 def open_workspace(paths: Paths, config: Config) -> Workspace:
-    """Build a Workspace for the calling thread, with the settings the UI holds right now."""
+    """Build a Workspace for the calling thread, with the settings the UI uses right now."""
     from core.workspace import Workspace
 
     return Workspace(paths, LoadedConfig(config, [], exists=True))
@@ -148,7 +148,7 @@ def open_workspace(paths: Paths, config: Config) -> Workspace:
 
 @contextmanager
 def thread_workspace(paths: Paths, config: Config) -> Iterator[Workspace]:
-    """A Workspace whose store, if it was opened, is closed in the same thread."""
+    """Open a Workspace and close its store, if it was opened, in the same thread."""
     workspace = open_workspace(paths, config)
     try:
         yield workspace
@@ -188,7 +188,7 @@ class EngineLoop:
         self._commands.put(("config", config))
 
     def stop(self) -> None:
-        """Wake the loop so it sees its worker was cancelled without waiting for a tick."""
+        """Wake the loop so it exits now rather than after the current tick's wait."""
         self._commands.put(("stop", None))
 
     def run(self) -> None:

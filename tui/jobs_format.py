@@ -92,7 +92,7 @@ def row_cells(row: JobRow, marked: bool, now: float) -> dict[str, Text | str]:
 
 
 def searchable_text(row: JobRow) -> str:
-    """The text a `/` filter matches against: every visible value, lower-cased."""
+    """Return the text a `/` filter matches against: every visible value, lower-cased."""
     return " ".join(
         (row.run_id, row.model, row.phase, str(row.shard), row.state, "stalled" if row.stalled else "", one_line(row.note), str(row.job_id))
     ).lower()

@@ -24,7 +24,7 @@ from core.text import one_line
 
 
 def model_label(model: ModelInfo) -> Content:
-    """One plain line per model: id, name and batch-free list price when the provider gives one."""
+    """Describe a model on one plain line: id, name, and list price (before the batch discount) when known."""
     line = one_line(model.model_id, 60)
     if model.display_name and model.display_name != model.model_id:
         line += f"  {one_line(model.display_name, 40)}"

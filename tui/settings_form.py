@@ -1,6 +1,6 @@
 """The Models screen's text fields and how each maps to a config key, both ways.
 
-Every field is typed text; `read_fields` turns the values into a `Config` and names each invalid
+Every field is typed text. `read_fields` turns the values into a `Config` and names each invalid
 field with its label and the value, so the user knows what to fix.
 """
 

@@ -1,7 +1,7 @@
 """Work the Models screen runs in thread workers: model lists, key status, templates, launches.
 
 Each function opens its own Workspace (and so its own store connection) in the calling thread
-and returns plain values; none of them may run on the UI thread.
+and returns plain values. None of them may run on the UI thread.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class KeyStatus:
-    """Where the API key was found; the key itself never leaves the worker."""
+    """The place where the API key was found. The key itself never leaves the worker."""
 
     found: bool
     where: str

@@ -1,7 +1,7 @@
 """Theme files: TOML tables with the fields of `textual.theme.Theme`, checked before use.
 
 factdeck ships `themes/*.toml` as package data; users may add more under `CONFIG/themes/`. A file
-that does not parse or holds a wrong field is skipped and named in one problem line, so a bad
+that does not parse or contains a wrong field is skipped and named in one problem line, so a bad
 theme never stops the app.
 """
 
@@ -41,7 +41,7 @@ def packaged_theme_dir() -> Path:
 
 
 def load_themes(folders: list[Path]) -> tuple[list[Theme], list[ThemeProblem]]:
-    """Read every `*.toml` in `folders`, in name order; return the valid themes and the problems."""
+    """Read every `*.toml` in `folders`, in name order, and return the valid themes and the problems."""
     themes: list[Theme] = []
     problems: list[ThemeProblem] = []
     for folder in folders:

@@ -69,10 +69,31 @@ async def test_palette_reaches_every_action(tui_paths):
 
         await pilot.press("ctrl+p")
         await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
-        await pilot.press(*"models")
-        await pilot.pause(0.3)
+        await pilot.press(*"mod")
+        await wait_until(pilot, lambda: app.screen.query("CommandList").first().option_count > 0)
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.current_mode == "models")
+
+
+async def test_open_results_shows_the_run(tui_paths, filled_store):
+    filled_store()
+    app = make_app(tui_paths, start_mode="jobs", step_engine=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_results("20251204-201000-bbbb")
+        await pilot.pause(0.2)
+        assert app.current_mode == "results"
+        assert not isinstance(app.screen, ErrorScreen)
+
+
+async def test_ctrl_r_reads_jobs_now(tui_paths, filled_store):
+    app = FactdeckApp(tui_paths, tick_seconds=600, step_engine=False, start_mode="jobs")
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one("#jobs-table")
+        await wait_until(pilot, lambda: app.jobs_snapshot is not None)
+        assert table.row_count == 0
+        filled_store()
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: table.row_count == 5)
 
 
 async def test_broken_config_reported_and_kept(tui_paths):
@@ -160,8 +181,10 @@ async def test_provider_auth_error_is_a_titled_notification(tui_paths):
     app = make_app(tui_paths, start_mode="jobs")
     async with app.run_test(size=(80, 24)) as pilot:
         app.show_error(ProviderError("Together rejected the API key (401) during list models", kind="auth"))
+        app.show_error(ProviderError("No Together API key: set TOGETHER_API_KEY or save a key from the Models screen", kind="auth"))
         app.show_error(DatasetError("data.csv:3: missing column 'answer'"))
         await pilot.pause()
+        assert ("API key missing", "No Together API key: set TOGETHER_API_KEY or save a key from the Models screen") in notifications(app)
         assert ("API key rejected", "Together rejected the API key (401) during list models") in notifications(app)
         assert ("Cannot continue", "data.csv:3: missing column 'answer'") in notifications(app)
         assert not isinstance(app.screen, ErrorScreen)

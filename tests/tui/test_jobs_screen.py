@@ -132,7 +132,7 @@ async def test_mark_and_cancel_after_confirmation(tui_paths, filled_store):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: table_of(app).row_count == 5)
         table = table_of(app)
-        # Mark the queued judge job and the finished job; only the unfinished one is cancelled.
+        # Mark the queued judge job and the finished job. Only the unfinished one is cancelled.
         for job in ("judge", "done"):
             table.move_cursor(row=shown_ids(app).index(ids[job]))
             await pilot.press("space")
