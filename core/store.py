@@ -131,11 +131,14 @@ class Store:
             self.connection.execute("PRAGMA journal_mode=WAL")
             self.connection.execute("PRAGMA synchronous=NORMAL")
             self.connection.execute("PRAGMA foreign_keys=ON")
-            with self.transaction():
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        self.connection.execute(statement)
-                self.connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            # Readers open a Store per worker thread, so skip the write transaction when the
+            # schema is already in place: it would wait behind a long engine write.
+            if self.connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                with self.transaction():
+                    for statement in SCHEMA.split(";"):
+                        if statement.strip():
+                            self.connection.execute(statement)
+                    self.connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open the factdeck database: {exc}") from None
         except OSError as exc:
