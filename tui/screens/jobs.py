@@ -24,11 +24,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from tui.backend import JobRow, JobsSnapshot
 from tui.jobs_format import COLUMNS, SORT_KEYS, row_cells, searchable_text, sort_value
 from tui.modals import ConfirmScreen
+from tui.widgets.key_bar import KeyBar
 
 FINISHED_STATES = ("done", "failed", "expired", "cancelled")
 CONFIRM_LIST_LIMIT = 12
@@ -40,7 +41,7 @@ class JobsScreen(Screen):
     TITLE = "Jobs"
     BINDINGS = [
         Binding("slash", "start_filter", "Filter", id="jobs.filter"),
-        Binding("exclamation_mark", "invert_filter", "Invert filter", id="jobs.invert"),
+        Binding("exclamation_mark", "invert_filter", "Invert filter", show=False, id="jobs.invert"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="jobs.clear_filter"),
         Binding("s", "sort_next", "Sort", id="jobs.sort"),
         Binding("S", "sort_reverse", "Reverse sort", show=False, id="jobs.sort_reverse"),
@@ -67,7 +68,7 @@ class JobsScreen(Screen):
         yield Static("Waiting for the first refresh…", id="jobs-status", markup=False)
         yield Input(placeholder="filter: text in any column; start with ! to invert", id="jobs-filter")
         yield DataTable(id="jobs-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -22,11 +22,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Collapsible, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, Collapsible, Header, Input, Label, Select, Static
 
 from core.config import Config, with_changes
 from core.text import one_line
 from tui.model_picker import ModelPickerScreen
+from tui.widgets.key_bar import KeyBar
 from tui.settings_form import FIELDS, field_text, read_fields
 from tui.tasks import KeyStatus, PreparedLaunch, fetch_models, key_status, prepare_launch, read_template, save_key, start_prepared
 
@@ -80,7 +81,7 @@ class ModelsScreen(Screen):
             with Horizontal(classes="row buttons"):
                 yield Button("Save (ctrl+s)", id="save", compact=True)
                 yield Button("Start run (ctrl+g)", id="start", variant="primary", compact=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#config-problems").display = bool(self.app.config_problems)
