@@ -1,8 +1,9 @@
 """A one-line list of the screen's active key bindings, drawn as text.
 
-It stands in for Textual's `Footer`, which builds one widget per key and rebuilds them whenever
-focus moves: on the Jobs screen that cost about 110 ms of a 400 ms cold start (Textual 8.2.8,
-measured with `python -m bench --only startup`). The keys here are not clickable.
+It replaces Textual's `Footer`, which builds one widget per key and rebuilds them whenever focus
+moves. Removing the Footer from the Jobs screen cut its headless cold start from about 410 ms to
+300 ms (median of 7 runs, Textual 8.2.8, on a 2-core Linux VM). The keys here
+are not clickable.
 """
 
 from __future__ import annotations
