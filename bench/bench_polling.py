@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections import Counter
@@ -135,6 +136,7 @@ def run(quick: bool = False) -> list[dict]:
         Engine.step_all = original_step_all
         os.environ.clear()
         os.environ.update(saved_environment)
+        shutil.rmtree(folder, ignore_errors=True)
 
     polled = sum(1 for requests, _ in counts if requests)
     if polled < wanted_cycles:
