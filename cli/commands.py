@@ -225,7 +225,7 @@ def _account_provider(workspace: Workspace):
     key, _ = find_api_key(workspace.paths.credentials_file)
     if not key:
         return name, None
-    return name, TogetherProvider(api_key=key, base_url=workspace.config.provider.base_url, max_retries=0, timeout=15.0)
+    return name, TogetherProvider(api_key=key, base_url=workspace.config.provider.base_url, max_retries=0, timeout=5.0)
 
 
 def _list_orphans(workspace: Workspace) -> list:
