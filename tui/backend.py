@@ -187,6 +187,10 @@ class EngineLoop:
     def use_config(self, config: Config) -> None:
         self._commands.put(("config", config))
 
+    def use_new_key(self) -> None:
+        """Reopen the provider with the newly saved key and poll jobs backing off an error now."""
+        self._commands.put(("key", None))
+
     def stop(self) -> None:
         """Wake the loop so it exits now rather than after the current tick's wait."""
         self._commands.put(("stop", None))
@@ -196,14 +200,19 @@ class EngineLoop:
         worker = get_current_worker()
         workspace = open_workspace(self.paths, self.config)
         try:
+            # Show the jobs before the first step, which may wait on the provider for a while.
+            self._post_snapshot(workspace, [])
             self._tick(workspace, "tick", None)
             while not worker.is_cancelled:
                 command, argument = self._next_command()
                 if command == "stop" or worker.is_cancelled:
                     break
-                if command == "config":
-                    workspace.store.close()
-                    self.config = argument
+                if command in ("config", "key"):
+                    # A new workspace also builds the provider again, so it reads the key anew.
+                    if "store" in workspace.__dict__:
+                        workspace.store.close()
+                    if command == "config":
+                        self.config = argument
                     workspace = open_workspace(self.paths, self.config)
                 self._tick(workspace, command, argument)
         finally:
@@ -221,8 +230,18 @@ class EngineLoop:
         try:
             if command == "cancel":
                 events.extend(workspace.engine().cancel_jobs(argument))
+            if command == "key":
+                retried = workspace.engine().retry_now()
+                log.info("new API key: %d job(s) backing off an error are due now", retried)
             if self.step:
                 events.extend(workspace.engine().step_all())
+        except Exception as error:  # noqa: BLE001 - every failure goes to the app's one error handler
+            self._report(error)
+            return
+        self._post_snapshot(workspace, events)
+
+    def _post_snapshot(self, workspace: Workspace, events: list[StepEvent]) -> None:
+        try:
             snapshot = read_snapshot(workspace, self.clock())
         except Exception as error:  # noqa: BLE001 - every failure goes to the app's one error handler
             self._report(error)

@@ -13,7 +13,7 @@ from core.dataset import load_dataset
 from core.launch import RunRequest, preflight
 from core.providers.mock import MODELS
 from core.store import Store
-from tests.tui.conftest import wait_until
+from tests.tui.conftest import FIXED_NOW, insert_job, insert_run, wait_until
 from tui.app import FactdeckApp
 from tui.model_picker import ModelPickerScreen
 from tui.modals import ConfirmScreen
@@ -149,6 +149,35 @@ async def test_api_key_saved_to_credentials_file(tui_paths):
     assert stat.S_IMODE(os.stat(credentials).st_mode) == 0o600
     assert "sk-test-123" in credentials.read_text()
     assert "sk-test-123" not in tui_paths.config_file.read_text()
+
+
+async def test_saved_key_makes_backed_off_jobs_due_now(tui_paths):
+    store = Store(tui_paths.database)
+    try:
+        insert_run(store, "20251204-200000-aaaa", "meta-llama/Llama-3.3-70B-Instruct-Turbo")
+        rejected = insert_job(store, "20251204-200000-aaaa", error_count=1, next_poll_at=FIXED_NOW + 900,
+                              last_error="Together returned 401 during poll: invalid API key")
+        healthy = insert_job(store, "20251204-200000-aaaa", shard=2, next_poll_at=FIXED_NOW + 60)
+    finally:
+        store.close()
+
+    def next_polls() -> dict[int, float]:
+        reader = Store(tui_paths.database)
+        try:
+            return {job_id: reader.job(job_id)["next_poll_at"] for job_id in (rejected, healthy)}
+        finally:
+            reader.close()
+
+    app = FactdeckApp(tui_paths, tick_seconds=0.05, step_engine=False, clock=lambda: FIXED_NOW, start_mode="models")
+    async with app.run_test(size=(80, 24)) as pilot:
+        status = app.screen.query_one("#key-status")
+        await wait_until(pilot, lambda: str(status.render()).startswith("✗ missing"))
+        await pilot.pause(0.3)
+        assert next_polls() == {rejected: FIXED_NOW + 900, healthy: FIXED_NOW + 60}
+        await type_into(pilot, app, "api-key", "sk-test-123")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: next_polls()[rejected] == 0)
+        assert next_polls() == {rejected: 0, healthy: FIXED_NOW + 60}
 
 
 async def test_template_preview_and_bad_template(tui_paths, tmp_path):

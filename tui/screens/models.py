@@ -145,6 +145,7 @@ class ModelsScreen(Screen):
         def saved(status: KeyStatus) -> None:
             self._show_key_status(status)
             self.app.model_cache.clear()
+            self.app.engine_loop.use_new_key()
             note = " The environment variable still wins while it is set." if "environment" in status.where else ""
             self.notify(f"Key saved to {status.credentials_file}.{note}", title="API key saved", markup=False)
 
