@@ -62,6 +62,7 @@ class JobsScreen(Screen):
         self._shown_keys: list[str] = []
         self._shown_cells: dict[str, dict[str, Text | str]] = {}
         self._rows_by_key: dict[str, JobRow] = {}
+        self._shown_status = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -155,7 +156,11 @@ class JobsScreen(Screen):
         parts.append(f"sort {self.sort_key} {'↑' if self.sort_reverse else '↓'}")
         if not snapshot.rows:
             parts.append("no batch jobs yet: start a run on the Models screen (1)")
-        self.query_one("#jobs-status", Static).update(Text(" · ".join(parts)))
+        text = " · ".join(parts)
+        if text != self._shown_status:
+            self._shown_status = text
+            # One fixed-height line: no layout pass, which would repaint the whole screen.
+            self.query_one("#jobs-status", Static).update(Text(text), layout=False)
 
     # Filter
 
