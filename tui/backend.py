@@ -8,6 +8,7 @@ store or a provider. Commands (refresh now, cancel jobs, new settings) reach it 
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import queue
@@ -203,6 +204,11 @@ class EngineLoop:
             # Show the jobs before the first step, which may wait on the provider for a while.
             self._post_snapshot(workspace, [])
             self._tick(workspace, "tick", None)
+            # A full garbage collection scans every object in the process while holding the GIL,
+            # which stalled the UI for 60 ms or more. Objects alive after start-up and the first
+            # step (Textual, the provider SDK, the app) are kept out of those scans until the loop
+            # ends; unfreezing then lets a process that runs many apps (the tests) free them.
+            gc.freeze()
             while not worker.is_cancelled:
                 command, argument = self._next_command()
                 if command == "stop" or worker.is_cancelled:
@@ -216,6 +222,7 @@ class EngineLoop:
                     workspace = open_workspace(self.paths, self.config)
                 self._tick(workspace, command, argument)
         finally:
+            gc.unfreeze()
             if "store" in workspace.__dict__:
                 workspace.store.close()
 

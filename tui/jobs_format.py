@@ -43,12 +43,16 @@ NOTE_WIDTH = 60
 
 
 def duration(seconds: float | None) -> str:
-    """Format seconds as `45s`, `12m`, `3h05m` or `2d04h`; None gives an empty cell."""
+    """Format seconds as `<1m`, `12m`, `3h05m` or `2d04h`; None gives an empty cell.
+
+    Whole minutes at best, because a cell that changes every tick makes the table repaint its
+    row every tick, and a batch job takes minutes to hours anyway.
+    """
     if seconds is None:
         return ""
     seconds = max(int(seconds), 0)
     if seconds < 60:
-        return f"{seconds}s"
+        return "<1m"
     minutes = seconds // 60
     if minutes < 60:
         return f"{minutes}m"

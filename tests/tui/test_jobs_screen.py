@@ -11,7 +11,7 @@ from tests.tui.conftest import FIXED_NOW, UNTRUSTED, insert_job, insert_run, wai
 from tui.app import FactdeckApp
 from core.text import one_line
 from tui.backend import JobsRefreshed
-from tui.jobs_format import MODEL_WIDTH
+from tui.jobs_format import MODEL_WIDTH, duration
 from tui.modals import ConfirmScreen
 from tui.screens.jobs import JobsScreen
 
@@ -81,11 +81,13 @@ async def test_snapshot_updates_cells_in_place(tui_paths, filled_store):
         key_before = shown_ids(app)[2]
 
         snapshot = app.jobs_snapshot
-        rows = tuple(replace(row, progress=80.0) if row.job_id == ids["running"] else row for row in snapshot.rows)
+        rows = tuple(replace(row, progress=80.0, stalled=True) if row.job_id == ids["running"] else row for row in snapshot.rows)
         app.post_message(JobsRefreshed(replace(snapshot, rows=rows), []))
         await pilot.pause(0.1)
 
         assert cells(app, ids["running"])["progress"] == "████████░░  80%"
+        line = shown_ids(app).index(ids["running"]) + 1  # below the header line
+        assert "▶ running ⚠ stalled" in "".join(segment.text for segment in table.render_line(line))
         assert table.cursor_row == 2
         assert shown_ids(app)[2] == key_before
 
@@ -203,3 +205,9 @@ async def test_untrusted_text_shown_literally(tui_paths):
             assert row["model"] in line
             assert f"said {shown}" in line
             assert "\x1b" not in line
+
+
+def test_durations_change_at_most_once_a_minute():
+    assert [duration(seconds) for seconds in (None, 0, 59.9, 60, 3599, 3900, 48 * 3600 + 4 * 3600)] == [
+        "", "<1m", "<1m", "1m", "59m", "1h05m", "2d04h"
+    ]

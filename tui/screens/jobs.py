@@ -1,6 +1,6 @@
 """The Jobs screen: a live table of every batch job of every run, with k9s-style keys.
 
-Rows are keyed by job id and updated in place with `update_cell`, so the cursor and the scroll
+Rows are keyed by job id and only their changed cells are updated in place (`LiveTable`), so the cursor and the scroll
 position stay put while the engine loop posts a fresh snapshot every tick. The table is rebuilt
 only when the set or order of visible rows changes (a new job, a filter, a sort).
 
@@ -30,6 +30,7 @@ from tui.backend import JobRow, JobsSnapshot
 from tui.jobs_format import COLUMNS, SORT_KEYS, row_cells, searchable_text, sort_value
 from tui.modals import ConfirmScreen
 from tui.widgets.key_bar import KeyBar
+from tui.widgets.live_table import LiveTable
 
 FINISHED_STATES = ("done", "failed", "expired", "cancelled")
 CONFIRM_LIST_LIMIT = 12
@@ -68,7 +69,7 @@ class JobsScreen(Screen):
         yield Header()
         yield Static("Waiting for the first refresh…", id="jobs-status", markup=False)
         yield Input(placeholder="filter: text in any column; start with ! to invert", id="jobs-filter")
-        yield DataTable(id="jobs-table", cursor_type="row", zebra_stripes=True)
+        yield LiveTable(id="jobs-table", cursor_type="row", zebra_stripes=True)
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -81,8 +82,8 @@ class JobsScreen(Screen):
         table.focus()
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#jobs-table", DataTable)
+    def table(self) -> LiveTable:
+        return self.query_one("#jobs-table", LiveTable)
 
     # Rendering
 
@@ -112,11 +113,13 @@ class JobsScreen(Screen):
         keys = list(cells)
         table = self.table
         if keys == self._shown_keys:
+            changes = {}
             for key, row_values in cells.items():
                 previous = self._shown_cells.get(key, {})
-                for column, value in row_values.items():
-                    if previous.get(column) != value:
-                        table.update_cell(key, column, value)
+                changed = {column: value for column, value in row_values.items() if previous.get(column) != value}
+                if changed:
+                    changes[key] = changed
+            table.update_rows(changes)
         else:
             self._rebuild(table, keys, cells)
         self._shown_keys = keys
@@ -124,7 +127,7 @@ class JobsScreen(Screen):
         self._rows_by_key = {str(row.job_id): row for row in rows}
         self._show_status(rows)
 
-    def _rebuild(self, table: DataTable, keys: list[str], cells: dict[str, dict]) -> None:
+    def _rebuild(self, table: LiveTable, keys: list[str], cells: dict[str, dict]) -> None:
         cursor_key = self._cursor_key()
         scroll_y = table.scroll_y
         table.clear()
