@@ -14,11 +14,11 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.config import OFFICIAL_URL  # noqa: F401 - the official CSV's URL, also read from here
 from core.errors import DatasetError
 
 log = logging.getLogger(__name__)
 
-OFFICIAL_URL = "https://openaipublic.blob.core.windows.net/simple-evals/simple_qa_test_set.csv"
 REQUIRED_COLUMNS = ("metadata", "problem", "answer")
 UNKNOWN = "unknown"
 

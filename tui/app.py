@@ -95,10 +95,22 @@ class FactdeckApp(App):
         self._log_handlers: list[logging.Handler] = []
         self._callbacks: dict[Worker, tuple[Callable | None, Callable | None]] = {}
         self._theme_problems = self._register_themes()
-        # Set before the first stylesheet pass, so start-up does not restyle every widget twice.
-        self.theme = self._saved_theme()
+        self._use_first_theme(self._saved_theme())
 
     # Start-up
+
+    def _use_first_theme(self, name: str) -> None:
+        """Set the theme before the first stylesheet parse, without the watcher's reparse.
+
+        Assigning `self.theme` makes Textual parse every stylesheet again and restyle the screen
+        once the app runs, which cost about 20 ms of start-up. Nothing is parsed yet here, so
+        only the watcher's other effects are needed: the theme classes and the ANSI colour map.
+        NOTE: this mirrors `App._watch_theme` of textual 8.2.8.
+        """
+        self.set_reactive(FactdeckApp.theme, name)
+        dark = self.current_theme.dark
+        self.update_classes({f"-theme-{name}": True, "-dark-mode": dark, "-light-mode": not dark}, update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
 
     def _register_themes(self) -> list[str]:
         themes, problems = load_themes([packaged_theme_dir(), self.paths.config_dir / "themes"])
@@ -118,7 +130,12 @@ class FactdeckApp(App):
             )
         # Subscribed after the first refresh, so applying the saved theme is not saved again.
         self.call_after_refresh(self._watch_theme_changes)
-        self.run_worker(self.engine_loop.run, name="engine-loop", group="engine", thread=True, exit_on_error=False)
+        # Started after the first frame: the thread's imports would hold the GIL while it is drawn.
+        self.call_after_refresh(self._start_engine_loop)
+
+    def _start_engine_loop(self) -> None:
+        if self.is_running:
+            self.run_worker(self.engine_loop.run, name="engine-loop", group="engine", thread=True, exit_on_error=False)
 
     def _watch_theme_changes(self) -> None:
         if self.is_running:

@@ -68,7 +68,6 @@ class JobsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Waiting for the first refresh…", id="jobs-status", markup=False)
-        yield Input(placeholder="filter: text in any column; start with ! to invert", id="jobs-filter")
         yield LiveTable(id="jobs-table", cursor_type="row", zebra_stripes=True)
         yield KeyBar()
 
@@ -168,7 +167,12 @@ class JobsScreen(Screen):
     # Filter
 
     def action_start_filter(self) -> None:
-        box = self.query_one("#jobs-filter", Input)
+        boxes = self.query("#jobs-filter").results(Input)
+        box = next(boxes, None)
+        if box is None:
+            # Mounted on first use: an Input costs start-up time and stays hidden until now.
+            box = Input(placeholder="filter: text in any column; start with ! to invert", id="jobs-filter")
+            self.mount(box, before=self.table)
         box.add_class("visible")
         box.focus()
 
@@ -188,9 +192,9 @@ class JobsScreen(Screen):
         self._render_rows()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#jobs-filter", Input)
-        box.value = ""
-        box.remove_class("visible")
+        for box in self.query("#jobs-filter").results(Input):
+            box.value = ""
+            box.remove_class("visible")
         self.filter_text = ""
         self.filter_inverted = False
         self.table.focus()
