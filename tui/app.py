@@ -103,8 +103,8 @@ class FactdeckApp(App):
         """Set the theme before the first stylesheet parse, without the watcher's reparse.
 
         Assigning `self.theme` makes Textual parse every stylesheet again and restyle the screen
-        once the app runs, which cost about 20 ms of start-up. Nothing is parsed yet here, so
-        only the watcher's other effects are needed: the theme classes and the ANSI colour map.
+        once the app runs. Nothing is parsed yet here, so only the watcher's other effects are
+        needed: the theme classes and the ANSI colour map.
         NOTE: this mirrors `App._watch_theme` of textual 8.2.8.
         """
         self.set_reactive(FactdeckApp.theme, name)
