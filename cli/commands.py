@@ -26,7 +26,7 @@ def add_subcommands(subparsers) -> None:
     run.add_argument("--seed", type=int, metavar="S", help="seed of the sample (default 0)")
     run.add_argument("--poll-interval", type=_positive_float, metavar="SECONDS", help="seconds between status requests per batch job")
     run.add_argument("--max-tokens", type=_positive_int, metavar="N", help="maximum tokens per student answer")
-    run.add_argument("--temperature", type=float, metavar="T", help="student sampling temperature")
+    run.add_argument("--temperature", type=_temperature, metavar="T", help="student sampling temperature, 0 to 2 (default 0)")
     run.add_argument("--student-template", metavar="PATH", help="student prompt template with a {question} placeholder")
     run.add_argument("--judge-template", metavar="PATH", help="judge prompt template (default: the official SimpleQA grader prompt)")
     run.add_argument("--max-shard-requests", type=_positive_int, default=ShardLimits.max_requests, metavar="N", help=argparse.SUPPRESS)
@@ -53,7 +53,7 @@ def add_subcommands(subparsers) -> None:
     watch = subparsers.add_parser("watch", help="keep moving every unfinished run forward")
     watch.add_argument("--until-done", action="store_true", help="exit once no unfinished run is left")
 
-    cancel = subparsers.add_parser("cancel", help="cancel a run's unfinished batch jobs (answers already produced are kept)")
+    cancel = subparsers.add_parser("cancel", help="cancel a run: stop its batches and submit nothing new (results already produced are kept)")
     cancel.add_argument("run_id", metavar="RUN_ID")
 
     orphans = subparsers.add_parser("orphans", help="list batches on the account that no run knows about, or adopt or ignore one")
@@ -65,6 +65,11 @@ def command_run(args) -> int:
     from core.launch import load_questions, request_from_config, start_runs
 
     workspace = _workspace()
+    if workspace.loaded.problems:
+        raise FactdeckError(
+            f"{workspace.paths.config_file} has problems (listed above); fix them before starting a run, "
+            "because the run would otherwise use settings you did not choose"
+        )
     request = request_from_config(
         workspace,
         provider=args.provider,
@@ -191,6 +196,8 @@ def command_orphans(args) -> int:
     workspace = _workspace()
     if args.action == "list":
         found = _list_orphans(workspace)
+        if found is None:
+            raise FactdeckError("could not list the batches on the account (see the warning above)")
         if found:
             _print_orphans(found)
         else:
@@ -228,7 +235,8 @@ def _account_provider(workspace: Workspace):
     return name, TogetherProvider(api_key=key, base_url=workspace.config.provider.base_url, max_retries=0, timeout=5.0)
 
 
-def _list_orphans(workspace: Workspace) -> list:
+def _list_orphans(workspace: Workspace) -> list | None:
+    """Return the orphan batches, or None when the account could not be listed."""
     from core.orphans import find_orphans
     from core.providers.base import ProviderError
 
@@ -239,7 +247,7 @@ def _list_orphans(workspace: Workspace) -> list:
         return find_orphans(workspace.store, provider)
     except ProviderError as error:
         _progress(f"warning: could not list the batches on the {name} account: {error}")
-        return []
+        return None
 
 
 def _print_orphans(found: list) -> None:
@@ -304,12 +312,11 @@ def command_watch(args) -> int:
 def command_cancel(args) -> int:
     workspace = _workspace()
     _require_run(workspace, args.run_id)
-    jobs = [job["job_id"] for job in workspace.store.jobs(args.run_id) if job["stage"] != "ingested"]
-    if not jobs:
-        _progress(f"run {args.run_id} has no unfinished batch job")
+    if workspace.store.run(args.run_id)["status"] in FINISHED_STATUSES:
+        _progress(f"run {args.run_id} is already {workspace.store.run(args.run_id)['status']}")
         return 0
     engine = workspace.engine()
-    _print_events(engine.cancel_jobs(jobs))
+    _print_events(engine.cancel_run(args.run_id))
     _print_events(engine.step(args.run_id))
     return 0
 
@@ -330,7 +337,8 @@ def _workspace() -> Workspace:
     workspace = Workspace()
     configure_logging(workspace.paths)
     for problem in workspace.loaded.problems:
-        _progress(f"warning: {problem} (using the defaults)")
+        consequence = "this setting is ignored" if problem.key else "using the defaults"
+        _progress(f"warning: {problem} ({consequence})")
     return workspace
 
 
@@ -361,6 +369,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _temperature(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= value <= 2:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2, got {value}")
     return value
 
 

@@ -1,8 +1,9 @@
 """The TOML config file: read with `tomllib`, validated strictly, written atomically with `tomli-w`.
 
-A config that does not parse or holds a wrong value never stops factdeck: the caller gets the
-defaults plus a list of problems naming the file, line and key, and the file is left untouched
-until the user saves. Unset values are left out of the file rather than written as "None".
+A config that does not parse or has a wrong value never stops factdeck. The caller gets the
+valid values (defaults where a key is wrong, all defaults when the file does not parse) and a list
+of problems naming the file, line and key. The file is left untouched until the user saves, and
+saving over a file with problems first keeps a copy of it. Unset values are left out of the file rather than written as "None".
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ def load_config(path: Path) -> LoadedConfig:
 
     problems: list[ConfigProblem] = []
     config = _validate(data, text, path, problems)
-    return LoadedConfig(config if not problems else Config(), problems, True)
+    return LoadedConfig(config, problems, True)
 
 
 def _text_problem(path: Path, raw: bytes) -> ConfigProblem | None:
@@ -167,16 +168,25 @@ def _section(cls: type, section: str, values: dict, text: str, path: Path, probl
             continue
         accepted[key] = checked
 
-    section_value = cls(**accepted)
-    if section == "provider" and section_value.name not in PROVIDERS:
-        problems.append(ConfigProblem(path, _line_of(text, "name", section), "provider.name", f"must be one of {', '.join(PROVIDERS)}, got {section_value.name!r}"))
-    for key in ("limit", "max_tokens", "judge_max_tokens"):
-        number = getattr(section_value, key, None)
-        if isinstance(number, int) and number < 1:
-            problems.append(ConfigProblem(path, _line_of(text, key, section), f"{section}.{key}", f"must be at least 1, got {number}"))
-    if section == "jobs" and section_value.poll_interval <= 0:
-        problems.append(ConfigProblem(path, _line_of(text, "poll_interval", section), "jobs.poll_interval", "must be more than 0 seconds"))
-    return section_value
+    for key in list(accepted):
+        problem = _range_problem(section, key, accepted[key])
+        if problem:
+            problems.append(ConfigProblem(path, _line_of(text, key, section), f"{section}.{key}", problem))
+            del accepted[key]
+    return cls(**accepted)
+
+
+def _range_problem(section: str, key: str, value: object) -> str | None:
+    """Say what is wrong with a well-typed value that is out of range, or return None."""
+    if section == "provider" and key == "name" and value not in PROVIDERS:
+        return f"must be one of {', '.join(PROVIDERS)}, got {value!r}"
+    if key in ("limit", "max_tokens", "judge_max_tokens") and value < 1:
+        return f"must be at least 1, got {value}"
+    if key in ("poll_interval", "stall_minutes") and value <= 0:
+        return f"must be more than 0, got {value}"
+    if key == "temperature" and not 0 <= value <= 2:
+        return f"must be between 0 and 2, got {value}"
+    return None
 
 
 _INVALID = object()
@@ -236,14 +246,26 @@ def config_to_toml(config: Config) -> dict:
     return data
 
 
-def save_config(config: Config, path: Path) -> None:
-    """Write the config atomically: a temporary file in the same folder, then a rename."""
+def save_config(config: Config, path: Path) -> Path | None:
+    """Write the config atomically: a temporary file in the same folder, then a rename.
+
+    When the file on disk has problems (a typo, a wrong type), it is first copied to
+    `config.toml.broken-TIMESTAMP` so nothing the user wrote is lost; that path is returned.
+    """
+    import shutil
+    import time
+
     import tomli_w
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    backup = None
+    if path.exists() and load_config(path).problems:
+        backup = path.with_name(f"{path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
+        shutil.copy2(path, backup)
     partial = path.with_name(f".{path.name}.{os.getpid()}.part")
     partial.write_text(tomli_w.dumps(config_to_toml(config)), encoding="utf-8")
     partial.replace(path)
+    return backup
 
 
 def with_changes(config: Config, section: str, **changes: object) -> Config:

@@ -31,7 +31,8 @@ from core.providers.base import KNOWN_STATUSES, BatchInfo, Provider, ProviderErr
 from core.runs import ANSWERING, CANCELLED, DONE, FINISHED_STATUSES, GRADING, run_settings
 from core.runs import FAILED as RUN_FAILED
 from core.schedule import append_progress, backoff_delay, describe_error
-from core.store import ANSWER_PENDING, ANSWERING as Q_ANSWERING, JUDGE_PENDING, JUDGING, Store
+from core.grading import FAILED as FAILED_GRADE
+from core.store import ANSWER_PENDING, ANSWERING as Q_ANSWERING, FINISHED, JUDGE_PENDING, JUDGING, Store
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ class Engine:
                 _RESUMED.add((str(self.store.path), run_id))
                 self.retry_now(run_id)
 
-            for phase in (ANSWERS, JUDGE):
+            for phase in () if run["cancel_requested"] else (ANSWERS, JUDGE):
                 for job_id in self._plan(run_id, settings, phase):
                     job = self.store.job(job_id)
                     events.append(StepEvent("job_planned", run_id, _job_label(job) + f": {job['n_requests']} requests", job_id))
@@ -106,6 +107,8 @@ class Engine:
                 if job["stage"] != "ingested":
                     events.extend(self._advance(provider, job, settings))
 
+            if run["cancel_requested"]:
+                self._close_waiting_questions(run_id)
             events.extend(self._settle_run(run_id))
         finally:
             lease.release(self.store, run_id, self.owner)
@@ -135,6 +138,17 @@ class Engine:
             return self.store.execute(sql)
         return self.store.execute(sql + " AND run_id = ?", (run_id,))
 
+    def cancel_run(self, run_id: str) -> list[StepEvent]:
+        """Stop spending on a run: cancel its unfinished batches and submit nothing new for it.
+
+        Answers and grades already produced are kept; questions still waiting end as FAILED with
+        the reason "cancelled", and the run ends "cancelled" once its batches have been read.
+        """
+        self.store.execute("UPDATE runs SET cancel_requested = 1 WHERE run_id = ?", (run_id,))
+        log.info("run %s: cancel requested", run_id)
+        unfinished = [job["job_id"] for job in self.store.jobs(run_id) if job["stage"] != "ingested"]
+        return self.cancel_jobs(unfinished)
+
     def cancel_jobs(self, job_ids: list[int]) -> list[StepEvent]:
         """Cancel batch jobs at the provider; what they already answered is kept."""
         events = []
@@ -163,7 +177,14 @@ class Engine:
             self.store.update_job(job_id, status="CANCELLED", stage="downloading")
             return StepEvent("job_cancelled", run_id, f"{_job_label(job)} cancelled before submission", job_id)
         if job["batch_id"] and not _is_terminal(job["status"]):
-            info = provider.cancel(job["batch_id"])
+            try:
+                info = provider.cancel(job["batch_id"])
+            except ProviderError as error:
+                if error.kind != "bad_request":
+                    raise
+                # The batch ended at the provider before this process saw it: keep what it made.
+                info = provider.retrieve(job["batch_id"])
+                log.info("run %s job %s: batch %s had already ended (%s)", run_id, job_id, job["batch_id"], info.status)
             self._record_status(job, info, time.time())
             return StepEvent("job_cancelled", run_id, f"{_job_label(job)} batch {job['batch_id']}: {info.status}", job_id)
         return StepEvent("job_cancelled", run_id, f"{_job_label(job)} is already {job['status'] or job['stage']}", job_id)
@@ -330,6 +351,18 @@ class Engine:
         events = [StepEvent("job_error", job["run_id"], f"{_job_label(job)}: {reason}", job["job_id"])]
         return events + self._finish(provider, self.store.job(job["job_id"]), settings)
 
+    def _close_waiting_questions(self, run_id: str) -> None:
+        """End the questions of a cancelled run that no batch will answer or grade now."""
+        with self.store.transaction() as connection:
+            for state, reason in (
+                (ANSWER_PENDING, "the run was cancelled before this question was answered"),
+                (JUDGE_PENDING, "the run was cancelled before this answer was graded"),
+            ):
+                connection.execute(
+                    "UPDATE questions SET state = ?, grade = ?, failure_reason = ? WHERE run_id = ? AND state = ?",
+                    (FINISHED, FAILED_GRADE, reason, run_id, state),
+                )
+
     def _settle_run(self, run_id: str) -> list[StepEvent]:
         """Set the run's status from its questions; report when it has just finished."""
         states = {row[0]: row[1] for row in self.store.query(
@@ -343,7 +376,7 @@ class Engine:
                 "SELECT COUNT(*) FROM batch_jobs WHERE run_id = ? AND (cancel_requested = 1 OR status = 'CANCELLED')",
                 (run_id,),
             )[0][0]
-            status = CANCELLED if cancelled else DONE
+            status = CANCELLED if cancelled or self.store.run(run_id)["cancel_requested"] else DONE
 
         run = self.store.run(run_id)
         if status == run["status"]:

@@ -12,7 +12,7 @@ from core.metrics import compute_metrics
 from core.store import Store
 
 RESULT_FIELDS = (
-    "question_id", "problem", "gold", "answer", "grade", "judge_grade", "reviewed_grade", "topic",
+    "question_id", "problem", "gold", "answer", "grade", "judge_grade", "reviewed_grade", "review_note", "reviewed_at", "topic",
     "answer_type", "judge_reply", "failure_reason", "urls", "answer_prompt_tokens",
     "answer_completion_tokens", "judge_prompt_tokens", "judge_completion_tokens",
 )
@@ -32,6 +32,7 @@ def metrics_json(store: Store, run_id: str) -> dict:
         "model": run["model"],
         "grader_model": run["grader_model"],
         "dataset": run["dataset"],
+        "sample": _sample_settings(run),
         **compute_metrics(store.grade_rows(run_id)),
     }
     if store.review_count(run_id):
@@ -44,16 +45,17 @@ def metrics_json(store: Store, run_id: str) -> dict:
 def result_rows(store: Store, run_id: str, grades: set[str] | None = None, topics: set[str] | None = None) -> Iterator[dict]:
     """One dict per question, filtered by final grade (the reviewer's when there is one) and topic."""
     rows = store.query(
-        """SELECT q.*, r.grade AS reviewed_grade FROM questions q
+        """SELECT q.*, r.grade AS reviewed_grade, r.note AS review_note, r.reviewed_at FROM questions q
            LEFT JOIN reviews r ON r.run_id = q.run_id AND r.question_id = q.question_id
            WHERE q.run_id = ? ORDER BY q.question_id""",
         (run_id,),
     )
+    wanted_topics = {topic.casefold() for topic in topics or ()}
     for row in rows:
         final = row["reviewed_grade"] or row["grade"]
         if grades and final not in grades:
             continue
-        if topics and row["topic"] not in topics:
+        if wanted_topics and row["topic"].casefold() not in wanted_topics:
             continue
         yield {
             "question_id": row["question_id"],
@@ -63,6 +65,8 @@ def result_rows(store: Store, run_id: str, grades: set[str] | None = None, topic
             "grade": final,
             "judge_grade": row["grade"],
             "reviewed_grade": row["reviewed_grade"],
+            "review_note": row["review_note"],
+            "reviewed_at": _iso(row["reviewed_at"]),
             "topic": row["topic"],
             "answer_type": row["answer_type"],
             "judge_reply": row["judge_reply"],
@@ -73,6 +77,34 @@ def result_rows(store: Store, run_id: str, grades: set[str] | None = None, topic
             "judge_prompt_tokens": row["judge_prompt_tokens"],
             "judge_completion_tokens": row["judge_completion_tokens"],
         }
+
+
+def _sample_settings(run) -> dict:
+    """The settings that decide which questions were asked and how, so a run can be repeated."""
+    settings = json.loads(run["settings"])
+    return {
+        "limit": run["sample_limit"],
+        "seed": run["seed"],
+        "max_tokens": settings.get("max_tokens"),
+        "temperature": settings.get("temperature"),
+        "judge_max_tokens": settings.get("judge_max_tokens"),
+        "student_template_sha256": _sha256(settings.get("student_template", "")),
+        "judge_template_sha256": _sha256(settings.get("judge_template", "")),
+    }
+
+
+def _sha256(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    import time
+
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
 
 
 def to_jsonl(rows: Iterator[dict]) -> Iterator[str]:
@@ -112,6 +144,8 @@ def markdown_report(store: Store, run_id: str) -> str:
         f"- Provider: {metrics['provider']}",
         f"- Dataset: {metrics['dataset']}",
         f"- Status: {metrics['status']}",
+        f"- Sample: {metrics['sample']['limit'] or 'all'} questions, seed {metrics['sample']['seed']}; "
+        f"max tokens {metrics['sample']['max_tokens']}, temperature {metrics['sample']['temperature']}",
         "",
         "| Metric | Value | 95% interval |",
         "|---|---|---|",
@@ -129,12 +163,18 @@ def markdown_report(store: Store, run_id: str) -> str:
             f"accuracy given attempted {format_rate(reviewed['accuracy_given_attempted'])}, "
             f"F-score {format_rate(reviewed['f_score'])}.",
         ]
-    lines += ["", "| Topic | n | Correct | Incorrect | Not attempted | Accuracy | F-score |", "|---|---|---|---|---|---|---|"]
-    for topic, group in metrics["by_topic"].items():
-        lines.append(
-            f"| {_markdown_cell(topic)} | {group['total']} | {group['correct']} | {group['incorrect']} | "
-            f"{group['not_attempted']} | {format_rate(group['accuracy'])} | {format_rate(group['f_score'])} |"
-        )
+    for label, key in (("Topic", "by_topic"), ("Answer type", "by_answer_type")):
+        lines += [
+            "",
+            f"| {label} | n | Correct | Incorrect | Not attempted | Unparsed | Failed | Accuracy | F-score |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for name, group in metrics[key].items():
+            lines.append(
+                f"| {_markdown_cell(name)} | {group['total']} | {group['correct']} | {group['incorrect']} | "
+                f"{group['not_attempted']} | {group['unparsed']} | {group['failed']} | "
+                f"{format_rate(group['accuracy'])} | {format_rate(group['f_score'])} |"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from core.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS runs (
     settings TEXT NOT NULL,
     error TEXT,
     lease_owner TEXT,
-    lease_expires REAL
+    lease_expires REAL,
+    cancel_requested INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE TABLE IF NOT EXISTS batch_jobs (
@@ -133,11 +134,14 @@ class Store:
             self.connection.execute("PRAGMA foreign_keys=ON")
             # Readers open a Store per worker thread, so skip the write transaction when the
             # schema is already in place: it would wait behind a long engine write.
-            if self.connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            version = self.connection.execute("PRAGMA user_version").fetchone()[0]
+            if version != SCHEMA_VERSION:
                 with self.transaction():
                     for statement in SCHEMA.split(";"):
                         if statement.strip():
                             self.connection.execute(statement)
+                    if version == 1:
+                        self.connection.execute("ALTER TABLE runs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0")
                     self.connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open the factdeck database: {exc}") from None

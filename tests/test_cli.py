@@ -117,3 +117,34 @@ def test_run_then_watch_finishes(home):
     assert watched.returncode == 0, watched.stderr
     assert f"run {run_id} is done" in watched.stderr
     assert run_cli(["metrics", run_id, "--json"], home).json()["total"] == 5
+
+
+def test_run_refuses_broken_config(home):
+    home.mkdir()
+    config = home / "config.toml"
+    config.write_text('[provider]\nname = "mock"\n\n[run]\nlimit = 10\ntemprature = 0.7\n')
+    result = run_cli([*MOCK_RUN, "--wait"], home)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"factdeck: warning: {config}:6: run.temprature: unknown key; did you mean 'temperature'? (this setting is ignored)",
+        f"factdeck: error: {config} has problems (listed above); fix them before starting a run, "
+        "because the run would otherwise use settings you did not choose",
+    ]
+    assert run_cli(["status", "--json"], home).json() == []
+
+
+def test_temperature_out_of_range_rejected(home):
+    result = run_cli([*MOCK_RUN, "--temperature", "9"], home)
+    assert result.returncode == 2
+    assert "argument --temperature: must be between 0 and 2, got 9.0" in result.stderr
+
+
+def test_report_lists_sample_settings(finished_mock_run):
+    home, result = finished_mock_run
+    metrics = result.json()
+    assert metrics["sample"]["limit"] == 20
+    assert metrics["sample"]["seed"] == 3
+    assert metrics["sample"]["temperature"] == 0.0
+    report = run_cli(["report", metrics["run_id"]], home).stdout
+    assert "- Sample: 20 questions, seed 3; max tokens 256, temperature 0.0" in report
+    assert "| Answer type | n |" in report

@@ -33,7 +33,7 @@ def test_unknown_key_suggests_name(tmp_path):
     path.write_text('[run]\nseed = 3\ngrader_modle = "x"\n')
     loaded = load_config(path)
     assert [str(p) for p in loaded.problems] == [f"{path}:3: run.grader_modle: unknown key; did you mean 'grader_model'?"]
-    assert loaded.config == Config()
+    assert loaded.config == with_changes(Config(), "run", seed=3)
 
 
 def test_wrong_types_named_with_line(tmp_path):
@@ -75,3 +75,25 @@ def test_line_found_inside_its_section(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text('[ui]\ntheme = "x"\n\n[run]\ntheme = 1\n')
     assert [str(p) for p in load_config(path).problems] == [f"{path}:5: run.theme: unknown key; known: models, grader_model, dataset, limit, seed, max_tokens, temperature, judge_max_tokens, student_template, judge_template"]
+
+
+def test_bad_values_fall_back_one_by_one(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[run]\nlimit = 10\ntemperature = 7\n\n[provider]\nname = "mock"\n')
+    loaded = load_config(path)
+    assert [str(p) for p in loaded.problems] == [f"{path}:3: run.temperature: must be between 0 and 2, got 7.0"]
+    assert loaded.config.run.limit == 10
+    assert loaded.config.run.temperature == 0.0
+    assert loaded.config.provider.name == "mock"
+
+
+def test_saving_over_broken_file_keeps_copy(tmp_path):
+    path = tmp_path / "config.toml"
+    original = '[run]\nlimit = 10\nsede = 42\n'
+    path.write_text(original)
+    backup = save_config(load_config(path).config, path)
+    assert backup is not None
+    assert backup.read_text() == original
+    assert load_config(path).problems == []
+    assert load_config(path).config.run.limit == 10
+    assert save_config(load_config(path).config, path) is None

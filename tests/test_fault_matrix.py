@@ -356,9 +356,9 @@ BAD_INPUTS = [
              "factdeck: warning: {config.toml}:1: not valid TOML: Expected ']' at the end of a table declaration "
              "(at line 1, column 6) (using the defaults)"),
     BadInput("config wrong type", {"config.toml": b'[jobs]\npoll_interval = "fast"\n'}, ["status"], 0,
-             "factdeck: warning: {config.toml}:2: jobs.poll_interval: expected a number, got 'fast' (using the defaults)"),
+             "factdeck: warning: {config.toml}:2: jobs.poll_interval: expected a number, got 'fast' (this setting is ignored)"),
     BadInput("config unknown key", {"config.toml": b"[jobs]\npoll_intervall = 5\n"}, ["status"], 0,
-             "factdeck: warning: {config.toml}:2: jobs.poll_intervall: unknown key; did you mean 'poll_interval'? (using the defaults)"),
+             "factdeck: warning: {config.toml}:2: jobs.poll_intervall: unknown key; did you mean 'poll_interval'? (this setting is ignored)"),
     BadInput("config empty", {"config.toml": b""}, ["status"], 0,
              "factdeck: warning: {config.toml}: the file is empty; delete it to start from the defaults (using the defaults)"),
     BadInput("config of NUL bytes", {"config.toml": b"\x00" * 64}, ["status"], 0,
