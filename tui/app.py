@@ -174,14 +174,18 @@ class FactdeckApp(App):
 
     # Settings
 
-    def store_settings(self, config: Config) -> None:
-        """Write the settings to the config file and hand them to the engine loop."""
-        save_config(config, self.paths.config_file)
+    def store_settings(self, config: Config) -> Path | None:
+        """Write the settings to the config file and hand them to the engine loop.
+
+        Returns the backup copy of the file when the one on disk had problems, else None.
+        """
+        backup = save_config(config, self.paths.config_file)
         self.settings = config
         self.config_problems = []
         self.first_start = False
         self.engine_loop.use_config(config)
         log.info("settings saved to %s", self.paths.config_file)
+        return backup
 
     def use_settings(self, config: Config) -> None:
         """Use settings for this session without writing them (the file has problems)."""

@@ -61,8 +61,8 @@ class ModelPickerScreen(ModalScreen[tuple[str, ...] | None]):
                 yield Button("Close (esc)", id="close", compact=True)
 
     def set_models(self, models: list[ModelInfo]) -> None:
-        """Fill the list once the worker has fetched the models."""
-        self.models = sorted(models, key=lambda model: model.model_id.lower())
+        """Fill the list once the worker has fetched the models; only chat models can answer or grade."""
+        self.models = sorted((model for model in models if model.kind == "chat"), key=lambda model: model.model_id.lower())
         self._fill()
 
     def show_failure(self, message: str) -> None:

@@ -110,6 +110,8 @@ async def test_broken_config_reported_and_kept(tui_paths):
         banner = app.screen.query_one("#config-problems")
         assert banner.display
         assert "run.limit: expected an integer" in str(banner.render())
+        assert "keeps its valid values and uses the defaults for the keys below" in str(banner.render())
+        assert app.screen.query_one("#seed").value == "3"
 
         # A theme change is used but not written over the broken file.
         app.choose_theme("factdeck-light")
@@ -121,9 +123,13 @@ async def test_broken_config_reported_and_kept(tui_paths):
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert not banner.display
+        [backup] = tui_paths.config_file.parent.glob("config.toml.broken-*")
+        assert backup.read_text() == broken
+        assert ("Backup kept", f"Your previous config had problems; a copy was kept at {backup}") in notifications(app)
     loaded = load_config(tui_paths.config_file)
     assert loaded.problems == []
     assert loaded.config.ui.theme == "factdeck-light"
+    assert loaded.config.run.seed == 3
 
 
 async def test_empty_config_is_reported_not_first_run(tui_paths):

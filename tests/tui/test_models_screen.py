@@ -195,3 +195,20 @@ async def test_template_preview_and_bad_template(tui_paths, tmp_path):
         await pilot.press("enter")
         await wait_until(pilot, lambda: "template not found" in str(preview.render()))
         assert "Cannot continue" in notification_titles(app)
+
+
+async def test_picker_lists_only_chat_models(tui_paths):
+    from core.providers.base import ModelInfo
+
+    app = FactdeckApp(tui_paths, tick_seconds=0.05, start_mode="models")
+    async with app.run_test(size=(80, 24)) as pilot:
+        picker = ModelPickerScreen("Judge model", (), multiple=False)
+        await app.push_screen(picker)
+        picker.set_models([
+            ModelInfo("org/chat-b"), ModelInfo("org/embed", kind="embedding"), ModelInfo("org/chat-a"),
+            ModelInfo("org/rerank", kind="rerank"),
+        ])
+        await pilot.pause()
+        listing = picker.query_one("#picker-list")
+        assert [listing.get_option_at_index(index).value for index in range(listing.option_count)] == ["org/chat-a", "org/chat-b"]
+        assert str(picker.query_one("#picker-state").render()) == "2 of 2 models"

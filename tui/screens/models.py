@@ -92,7 +92,9 @@ class ModelsScreen(Screen):
 
     def _problems_text(self) -> Text:
         problems = self.app.config_problems
-        text = Text("The config file has problems; factdeck uses the defaults and leaves the file as it is until you save (ctrl+s):\n", style="bold")
+        text = Text("The config file has problems. factdeck keeps its valid values and uses the defaults for the keys "
+                    "below (for all of them if the file cannot be read); the file stays as it is until you save "
+                    "(ctrl+s), which keeps a copy of it first:\n", style="bold")
         for problem in problems:
             text.append(f"  {one_line(str(problem))}\n")
         return text
@@ -224,9 +226,12 @@ class ModelsScreen(Screen):
         config = self._valid_config()
         if config is None:
             return
-        self.app.store_settings(config)
+        backup = self.app.store_settings(config)
         self.query_one("#config-problems").display = False
-        self.notify(f"Settings saved to {self.app.paths.config_file}", title="Saved", markup=False)
+        self.notify(f"Settings saved to {self.app.paths.config_file}", title="Saved", markup=False, timeout=3)
+        if backup is not None:
+            self.notify(f"Your previous config had problems; a copy was kept at {backup}", title="Backup kept",
+                        severity="warning", markup=False, timeout=10)
 
     def _keep_settings(self, config: Config) -> None:
         if self.app.config_problems:
