@@ -232,7 +232,7 @@ def _line_of(text: str, key: str, section: str | None = None) -> int | None:
 
 
 def config_to_toml(config: Config) -> dict:
-    """The config as TOML data: unset values are left out, tuples become lists."""
+    """Convert the config to TOML data: unset values are left out, tuples become lists."""
     data: dict = {}
     for name in SECTIONS:
         section = getattr(config, name)
@@ -250,7 +250,7 @@ def save_config(config: Config, path: Path) -> Path | None:
     """Write the config atomically: a temporary file in the same folder, then a rename.
 
     When the file on disk has problems (a typo, a wrong type), it is first copied to
-    `config.toml.broken-TIMESTAMP` so nothing the user wrote is lost; that path is returned.
+    `config.toml.broken-TIMESTAMP`, so nothing the user wrote is lost. Returns that copy's path.
     """
     import shutil
     import time

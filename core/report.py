@@ -21,7 +21,7 @@ RESULT_FIELDS = (
 def metrics_json(store: Store, run_id: str) -> dict:
     """The metrics contract: run fields, counts, rates, intervals and breakdowns.
 
-    `reviewed` holds the same figures with reviewers' overrides applied, when there are any.
+    `reviewed` contains the same figures with reviewers' overrides applied, when there are any.
     """
     run = store.run(run_id)
     result = {
@@ -43,7 +43,7 @@ def metrics_json(store: Store, run_id: str) -> dict:
 
 
 def result_rows(store: Store, run_id: str, grades: set[str] | None = None, topics: set[str] | None = None) -> Iterator[dict]:
-    """One dict per question, filtered by final grade (the reviewer's when there is one) and topic."""
+    """Yield one dict per question, filtered by final grade (the reviewer's when there is one) and topic."""
     rows = store.query(
         """SELECT q.*, r.grade AS reviewed_grade, r.note AS review_note, r.reviewed_at FROM questions q
            LEFT JOIN reviews r ON r.run_id = q.run_id AND r.question_id = q.question_id
@@ -80,7 +80,7 @@ def result_rows(store: Store, run_id: str, grades: set[str] | None = None, topic
 
 
 def _sample_settings(run) -> dict:
-    """The settings that decide which questions were asked and how, so a run can be repeated."""
+    """Return the settings that decide which questions were asked and how, so a run can be repeated."""
     settings = json.loads(run["settings"])
     return {
         "limit": run["sample_limit"],
@@ -133,7 +133,7 @@ def format_interval(interval: list[float] | None) -> str:
 
 
 def markdown_report(store: Store, run_id: str) -> str:
-    """A Markdown summary of a run: settings, headline metrics, and per-topic figures."""
+    """Build a Markdown summary of a run: settings, headline metrics, and per-topic figures."""
     metrics = metrics_json(store, run_id)
     simulated = " (SIMULATED: mock provider, not a real model)" if metrics["simulated"] else ""
     lines = [
