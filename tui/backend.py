@@ -26,6 +26,10 @@ from core.config import Config, LoadedConfig
 from core.paths import Paths
 from core.schedule import eta_seconds, is_stalled
 
+# The same as core.runs.FINISHED_STATUSES; importing core.runs would pull the dataset and store
+# modules into start-up.
+RUN_FINISHED_STATUSES = ("done", "failed", "cancelled")
+
 if TYPE_CHECKING:
     from textual.app import App
 
@@ -56,6 +60,7 @@ class JobRow:
     eta: float | None
     stalled: bool
     note: str
+    run_finished: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,7 @@ def read_snapshot(workspace: Workspace, now: float) -> JobsSnapshot:
             eta=eta_seconds(history, now) if active else None,
             stalled=active and is_stalled(history, now, stall_seconds),
             note=note,
+            run_finished=run["status"] in RUN_FINISHED_STATUSES or bool(run["cancel_requested"]),
         ))
     return JobsSnapshot(taken_at=now, rows=tuple(rows), run_count=len(runs))
 
@@ -184,6 +190,10 @@ class EngineLoop:
 
     def cancel(self, job_ids: list[int]) -> None:
         self._commands.put(("cancel", list(job_ids)))
+
+    def cancel_runs(self, run_ids: list[str]) -> None:
+        """Stop whole runs: every batch, and nothing new submitted for them (no judge batch)."""
+        self._commands.put(("cancel_runs", list(run_ids)))
 
     def use_config(self, config: Config) -> None:
         self._commands.put(("config", config))
@@ -237,6 +247,9 @@ class EngineLoop:
         try:
             if command == "cancel":
                 events.extend(workspace.engine().cancel_jobs(argument))
+            if command == "cancel_runs":
+                for run_id in argument:
+                    events.extend(workspace.engine().cancel_run(run_id))
             if command == "key":
                 retried = workspace.engine().retry_now()
                 log.info("new API key: %d job(s) backing off an error are due now", retried)

@@ -22,22 +22,27 @@ STATE_LOOK = {
     "cancelled": ("⊘", "yellow"),
 }
 BAR_WIDTH = 10
-# (key, label, width). Ordered so that at 80 columns the model, phase, status and progress show
-# without scrolling. Fixed widths keep columns still while values change.
+RUN_SUFFIX = 4
+# (key, label, width). Ordered so that at 80 columns everything needed to follow a job shows
+# without sideways scrolling: the run (its id's random suffix tells two runs of one model apart),
+# phase, shard, status, progress, done/total and ETA. Fixed widths keep columns still while
+# values change.
 COLUMNS = (
     ("mark", " ", 1),
-    ("model", "Model", 26),
-    ("phase", "Phase", 15),
-    ("shard", "Shard", 5),
-    ("state", "Status", 19),
+    ("run", "Run", RUN_SUFFIX),
+    ("phase", "Phase", 10),
+    ("shard", "#", 2),
+    ("state", "Status", 13),
     ("progress", "Progress", 15),
-    ("requests", "Done/Fail/Total", 15),
-    ("eta", "ETA", 7),
+    ("requests", "Done/Total", 10),
+    ("eta", "ETA", 5),
+    ("model", "Model", 26),
+    ("failed", "Fail", 5),
     ("age", "Age", 6),
-    ("run", "Run", 32),
+    ("run_id", "Run id", 32),
     ("note", "Note", 60),
 )
-SORT_KEYS = ("model", "phase", "state", "progress", "eta", "age", "run")
+SORT_KEYS = ("run", "model", "phase", "state", "progress", "eta", "age")
 MODEL_WIDTH = 26
 NOTE_WIDTH = 60
 
@@ -70,11 +75,16 @@ def progress_bar(percent: float | None) -> str:
 
 
 def state_cell(row: JobRow) -> Text:
-    glyph, style = STATE_LOOK.get(row.state, ("?", ""))
-    cell = Text(f"{glyph} {row.state}", style=style)
     if row.stalled:
-        cell.append(" ⚠ stalled", style="bold yellow")
-    return cell
+        # Only a validating or running job can stall, so the warning replaces its state.
+        return Text("⚠ stalled", style="bold yellow")
+    glyph, style = STATE_LOOK.get(row.state, ("?", ""))
+    return Text(f"{glyph} {row.state}", style=style)
+
+
+def phase_cell(phase: str) -> str:
+    """Shorten `answers retry 2` to `answers r2` so the phase fits its narrow column."""
+    return phase.replace(" retry ", " r")
 
 
 def row_cells(row: JobRow, marked: bool, now: float) -> dict[str, Text | str]:
@@ -82,15 +92,17 @@ def row_cells(row: JobRow, marked: bool, now: float) -> dict[str, Text | str]:
     model = one_line(row.model, MODEL_WIDTH)
     return {
         "mark": "●" if marked else " ",
-        "model": Text(model),
-        "phase": row.phase,
+        "run": Text(row.run_id[-RUN_SUFFIX:]),
+        "phase": phase_cell(row.phase),
         "shard": str(row.shard),
         "state": state_cell(row),
         "progress": progress_bar(row.progress),
-        "requests": f"{row.done}/{row.failed}/{row.total}",
-        "eta": "stalled" if row.stalled else duration(row.eta),
+        "requests": f"{row.done}/{row.total}",
+        "eta": "—" if row.stalled else duration(row.eta),
+        "model": Text(model),
+        "failed": str(row.failed),
         "age": duration(now - row.created_at),
-        "run": Text(row.run_id + (" (simulated)" if row.simulated else "")),
+        "run_id": Text(row.run_id + (" (simulated)" if row.simulated else "")),
         "note": Text(one_line(row.note, NOTE_WIDTH), style="red" if row.note else ""),
     }
 

@@ -32,7 +32,7 @@ async def test_number_keys_switch_screens(tui_paths):
         await pilot.pause()
         # No config file and no runs yet: the Jobs screen points to the Models screen.
         assert (app.current_mode, app.screen.title) == ("jobs", "Jobs")
-        await wait_until(pilot, lambda: "start a run on the Models screen (1)" in str(app.screen.query_one("#jobs-status").render()))
+        await wait_until(pilot, lambda: "no jobs yet: start a run on Models (1)" in str(app.screen.query_one("#jobs-status").render()))
         await pilot.press("3")
         assert (app.current_mode, app.screen.title) == ("results", "Results")
         await pilot.press("1")

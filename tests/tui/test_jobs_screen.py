@@ -43,23 +43,28 @@ async def test_jobs_table_shows_every_job(tui_paths, filled_store):
         running = cells(app, ids["running"])
         assert running["state"] == "▶ running"
         assert running["progress"] == "████░░░░░░  40%"
-        assert running["requests"] == "40/0/100"
+        assert running["requests"] == "40/100"
+        assert running["failed"] == "0"
         assert running["age"] == "10m"
         assert running["eta"] == "8m"  # 30 points in 240 s, 60 points left
         assert running["model"] == "meta-llama/Llama-3.3-70B-…"
-        assert running["run"] == "20251204-200000-aaaa"
+        assert running["run"] == "aaaa"
+        assert running["run_id"] == "20251204-200000-aaaa"
+        assert running["phase"] == "answers"
 
         stalled = cells(app, ids["stalled"])
-        assert stalled["state"] == "▶ running ⚠ stalled"
-        assert stalled["eta"] == "stalled"
+        assert stalled["state"] == "⚠ stalled"
+        assert stalled["eta"] == "—"
 
         assert cells(app, ids["rate_limited"])["note"] == "rate limited, retrying in 40 s"
         assert cells(app, ids["rate_limited"])["state"] == "… validating"
         done = cells(app, ids["done"])
         assert done["state"] == "✓ done"
-        assert done["requests"] == "98/2/100"
+        assert done["requests"] == "98/100"
+        assert done["failed"] == "2"
         assert done["model"] == "mock/student-small"
-        assert done["run"] == "20251204-201000-bbbb (simulated)"
+        assert done["run"] == "bbbb"
+        assert done["run_id"] == "20251204-201000-bbbb (simulated)"
         judge = cells(app, ids["judge"])
         assert judge["state"] == "· queued"
         assert judge["model"] == "judge/model-70b"
@@ -87,7 +92,10 @@ async def test_snapshot_updates_cells_in_place(tui_paths, filled_store):
 
         assert cells(app, ids["running"])["progress"] == "████████░░  80%"
         line = shown_ids(app).index(ids["running"]) + 1  # below the header line
-        assert "▶ running ⚠ stalled" in "".join(segment.text for segment in table.render_line(line))
+        # At 80 columns the row shows its run, phase, shard, status, progress, done/total and ETA.
+        assert "".join(segment.text for segment in table.render_line(line)).startswith(
+            "    aaaa  answers     1   ⚠ stalled      ████████░░  80%  40/100      —   "
+        )
         assert table.cursor_row == 2
         assert shown_ids(app)[2] == key_before
 
@@ -143,7 +151,11 @@ async def test_mark_and_cancel_after_confirmation(tui_paths, filled_store):
 
         await pilot.press("c")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert app.screen.title_text == "Cancel 1 job(s)?"
+        assert app.screen.title_text == "Cancel 1 job(s); the run goes on?"
+        assert str(app.screen.body).startswith(
+            "Cancel these batch jobs at the provider? Their runs go on: answers the jobs already produced are kept "
+            "and sent to the judge in a new batch; questions they did not answer end as failed.\n"
+        )
         await pilot.press("y")
 
         await wait_until(pilot, lambda: cells(app, ids["judge"])["state"] == "⊘ cancelled")
@@ -151,6 +163,34 @@ async def test_mark_and_cancel_after_confirmation(tui_paths, filled_store):
         assert app.screen.marked == set()
 
     store = Store(tui_paths.database)
+    assert store.job(ids["judge"])["cancel_requested"] == 1
+    assert store.job(ids["running"])["cancel_requested"] == 0
+    store.close()
+
+
+async def test_cancel_whole_run_of_the_job_under_the_cursor(tui_paths, filled_store):
+    ids = filled_store()
+    app = make_app(tui_paths)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: table_of(app).row_count == 5)
+        table_of(app).move_cursor(row=shown_ids(app).index(ids["done"]))
+        await pilot.press("C")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert app.screen.title_text == "Cancel the whole run(s): 1?"
+        assert "nothing new is submitted: answered questions are not sent to the judge" in str(app.screen.body)
+        assert str(app.screen.body).endswith("run 20251204-201000-bbbb\n")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: cells(app, ids["judge"])["state"] == "⊘ cancelled")
+
+        # The run is now cancelled, so a second C finds nothing to cancel.
+        await pilot.press("C")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, JobsScreen)
+        assert [notification.title for notification in app._notifications][-1] == "Nothing to cancel"
+
+    store = Store(tui_paths.database)
+    assert store.run("20251204-201000-bbbb")["cancel_requested"] == 1
+    assert store.run("20251204-200000-aaaa")["cancel_requested"] == 0
     assert store.job(ids["judge"])["cancel_requested"] == 1
     assert store.job(ids["running"])["cancel_requested"] == 0
     store.close()
@@ -211,3 +251,10 @@ def test_durations_change_at_most_once_a_minute():
     assert [duration(seconds) for seconds in (None, 0, 59.9, 60, 3599, 3900, 48 * 3600 + 4 * 3600)] == [
         "", "<1m", "<1m", "1m", "59m", "1h05m", "2d04h"
     ]
+
+
+def test_retry_phase_shortened_to_fit_its_column():
+    from tui.jobs_format import phase_cell
+
+    assert phase_cell("answers retry 2") == "answers r2"
+    assert phase_cell("judge") == "judge"

@@ -11,7 +11,8 @@ only when the set or order of visible rows changes (a new job, a filter, a sort)
 | escape | clear the filter |
 | s, S | sort by the next column, reverse the order |
 | space | mark or unmark the job under the cursor |
-| c | cancel the marked jobs, or the one under the cursor, after a confirmation |
+| c | cancel the marked jobs, or the one under the cursor, after a confirmation (their runs go on) |
+| C | cancel the whole run(s) of those jobs: every batch, nothing new submitted |
 | enter | open the job's run on the Results screen |
 | ctrl+r | step the engine and reread the jobs now |
 """
@@ -48,6 +49,7 @@ class JobsScreen(Screen):
         Binding("S", "sort_reverse", "Reverse sort", show=False, id="jobs.sort_reverse"),
         Binding("space", "toggle_mark", "Mark", id="jobs.mark"),
         Binding("c", "cancel", "Cancel jobs", id="jobs.cancel"),
+        Binding("C", "cancel_runs", "Cancel runs", id="jobs.cancel_runs"),
         Binding("enter", "open_results", "Results", id="jobs.open"),
         Binding("ctrl+r", "app.refresh_jobs", "Refresh", id="jobs.refresh"),
     ]
@@ -150,14 +152,15 @@ class JobsScreen(Screen):
         refreshed = time.strftime("%H:%M:%S", time.localtime(snapshot.taken_at))
         running = sum(row.state in ("validating", "running") for row in snapshot.rows)
         stalled = sum(row.stalled for row in snapshot.rows)
+        # Short parts, so the line fits 80 columns with a filter and marks.
         parts = [f"Refreshed {refreshed}", f"{snapshot.run_count} runs", f"{len(snapshot.rows)} jobs ({running} running, {stalled} stalled)"]
         if self.filter_text or self.filter_inverted:
-            parts.append(f"filter {'NOT ' if self.filter_inverted else ''}{self.filter_text!r}: {len(rows)} shown")
+            parts.append(f"{'NOT ' if self.filter_inverted else ''}{self.filter_text!r}: {len(rows)} shown")
         if self.marked:
             parts.append(f"{len(self.marked)} marked")
-        parts.append(f"sort {self.sort_key} {'↑' if self.sort_reverse else '↓'}")
+        parts.append(f"sort {self.sort_key}{'↑' if self.sort_reverse else '↓'}")
         if not snapshot.rows:
-            parts.append("no batch jobs yet: start a run on the Models screen (1)")
+            parts.append("no jobs yet: start a run on Models (1)")
         text = " · ".join(parts)
         if text != self._shown_status:
             self._shown_status = text
@@ -232,17 +235,25 @@ class JobsScreen(Screen):
         if self.table.cursor_row < self.table.row_count - 1:
             self.table.move_cursor(row=self.table.cursor_row + 1)
 
-    def action_cancel(self) -> None:
+    def _chosen_rows(self) -> list[JobRow]:
+        """The marked jobs, or else the one under the cursor."""
         if self.snapshot is None:
-            return
+            return []
         chosen = [row for row in self.snapshot.rows if row.job_id in self.marked]
         if not chosen and (row := self.selected_row()) is not None:
             chosen = [row]
-        targets = [row for row in chosen if row.state not in FINISHED_STATES]
+        return chosen
+
+    def action_cancel(self) -> None:
+        targets = [row for row in self._chosen_rows() if row.state not in FINISHED_STATES]
         if not targets:
             self.notify("No unfinished job is marked or under the cursor.", title="Nothing to cancel", severity="warning")
             return
-        body = Text("Cancel these batch jobs at the provider? Answers already produced are kept.\n\n")
+        body = Text(
+            "Cancel these batch jobs at the provider? Their runs go on: answers the jobs already produced are kept "
+            "and sent to the judge in a new batch; questions they did not answer end as failed.\n"
+            "To stop a run and submit nothing new for it, press n, then C (cancel the whole run).\n\n"
+        )
         for row in targets[:CONFIRM_LIST_LIMIT]:
             body.append(f"job {row.job_id}  run {row.run_id}  {row.phase} shard {row.shard}  ({row.state})\n")
         if len(targets) > CONFIRM_LIST_LIMIT:
@@ -253,9 +264,34 @@ class JobsScreen(Screen):
             if confirmed:
                 self.app.engine_loop.cancel(job_ids)
                 self.marked.clear()
-                self.notify(f"Cancelling {len(job_ids)} job(s)…", title="Cancel")
+                self.notify(f"Cancelling {len(job_ids)} job(s); their runs go on.", title="Cancel", timeout=3)
 
-        self.app.push_screen(ConfirmScreen(f"Cancel {len(targets)} job(s)?", body, "Cancel jobs"), cancel_if_confirmed)
+        self.app.push_screen(ConfirmScreen(f"Cancel {len(targets)} job(s); the run goes on?", body, "Cancel jobs"),
+                             cancel_if_confirmed)
+
+    def action_cancel_runs(self) -> None:
+        finished_runs = {row.run_id for row in self.snapshot.rows if row.run_finished} if self.snapshot else set()
+        run_ids = list(dict.fromkeys(row.run_id for row in self._chosen_rows() if row.run_id not in finished_runs))
+        if not run_ids:
+            self.notify("No unfinished run has a job marked or under the cursor.", title="Nothing to cancel", severity="warning")
+            return
+        body = Text(
+            "Cancel these runs? Every unfinished batch of them is cancelled at the provider and nothing new is "
+            "submitted: answered questions are not sent to the judge. Answers and grades already produced are kept; "
+            "questions still waiting end as failed, and each run ends as cancelled.\n\n"
+        )
+        for run_id in run_ids[:CONFIRM_LIST_LIMIT]:
+            body.append(f"run {run_id}\n")
+        if len(run_ids) > CONFIRM_LIST_LIMIT:
+            body.append(f"… and {len(run_ids) - CONFIRM_LIST_LIMIT} more\n")
+
+        def cancel_if_confirmed(confirmed: bool | None) -> None:
+            if confirmed:
+                self.app.engine_loop.cancel_runs(run_ids)
+                self.marked.clear()
+                self.notify(f"Cancelling {len(run_ids)} run(s); nothing new is submitted.", title="Cancel", timeout=3)
+
+        self.app.push_screen(ConfirmScreen(f"Cancel the whole run(s): {len(run_ids)}?", body, "Cancel runs"), cancel_if_confirmed)
 
     def action_open_results(self) -> None:
         row = self.selected_row()
