@@ -297,10 +297,15 @@ class FactdeckApp(App):
         self.switch_mode("models")
         self.call_later(self._call_screen, "action_save")
 
-    def _call_screen(self, method: str) -> None:
+    def screen_action(self, mode: str, method: str, *args: object) -> None:
+        """Show the screen of `mode`, then call its `method`: how palette commands reach screen keys."""
+        self.switch_mode(mode)
+        self.call_later(self._call_screen, method, *args)
+
+    def _call_screen(self, method: str, *args: object) -> None:
         action = getattr(self.screen, method, None)
         if action is not None:
-            action()
+            action(*args)
 
     def open_results(self, run_id: str) -> None:
         """Show one run on the Results screen."""

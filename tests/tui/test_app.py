@@ -64,6 +64,10 @@ async def test_palette_reaches_every_action(tui_paths):
     async with app.run_test(size=(80, 24)) as pilot:
         titles = [command.title for command in app_commands(app)]
         for title in ("Go to Models", "Go to Jobs", "Go to Results", "Refresh jobs now", "Cancel selected jobs",
+                      "Cancel whole runs", "Filter jobs", "Sort jobs", "Open the job's results", "Export results",
+                      "Review the grade", "Chart by topic", "Open another run", "Filter results by topic",
+                      "Filter results by answer type", "Search results", "Clear result filters",
+                      "Grade filter: INCORRECT", "Next UNPARSED question",
                       "Start run", "Save settings", "Show keys", "Quit", "Theme: factdeck-dark", "Theme: factdeck-light"):
             assert title in titles
 
@@ -221,3 +225,20 @@ def test_tui_import_skips_heavy_libraries():
     code = "import sys, tui.app; print(sorted(name for name in ('pandas', 'numpy', 'together') if name in sys.modules))"
     completed = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert completed.stdout.strip() == "[]"
+
+
+async def test_key_bars_fit_80_columns(tui_paths):
+    from tui.widgets.key_bar import KeyBar
+
+    app = make_app(tui_paths, start_mode="jobs")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.screen.query_one(KeyBar).describe_keys().plain == (
+            " c  cancel job  C  cancel run  space  mark  /  filter  ?  keys  ^p  palette"
+        )
+        await pilot.press("1")
+        await pilot.pause()
+        assert app.screen.query_one(KeyBar).describe_keys().plain == (
+            " ^g  start run  ^s  save  ^l  pick models  1 2 3  screens  ?  keys  ^p  palette"
+        )
+        assert len(app.screen.query_one(KeyBar).describe_keys().plain) <= 80

@@ -495,3 +495,30 @@ async def test_results_of_engine_run(tui_paths):
         assert metrics_json(store, expected["run_id"])["correct"] == expected["correct"]
     finally:
         store.close()
+
+
+async def test_key_bar_fits_80_columns_most_wanted_first(tui_paths, sample_run):
+    from tui.widgets.key_bar import KeyBar
+
+    app = make_app(tui_paths)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_run(app, pilot)
+        line = app.screen.query_one(KeyBar).describe_keys().plain
+        assert line == " r  review  e  export  m  chart  p  runs  /  search  ?  keys  ^p  palette"
+        assert len(line) <= 80
+
+
+async def test_palette_finds_export_and_opens_it(tui_paths, sample_run):
+    from textual.command import CommandPalette
+
+    from tui.widgets.results_modals import ExportModal
+
+    app = make_app(tui_paths)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_run(app, pilot)
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"export")
+        await wait_until(pilot, lambda: app.screen.query("CommandList").first().option_count > 0)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ExportModal))

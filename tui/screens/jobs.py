@@ -41,6 +41,8 @@ class JobsScreen(Screen):
     """Every batch job of every run, refreshed by the app's engine loop."""
 
     TITLE = "Jobs"
+    # Fits 80 columns; sorting, opening a run's results and the rest are under ? and ctrl+p.
+    KEY_BAR = (("c", "cancel job"), ("C", "cancel run"), ("space", "mark"), ("/", "filter"))
     BINDINGS = [
         Binding("slash", "start_filter", "Filter", id="jobs.filter"),
         Binding("exclamation_mark", "invert_filter", "Invert filter", show=False, id="jobs.invert"),

@@ -40,6 +40,8 @@ class ModelsScreen(Screen):
     """The settings form of the next run."""
 
     TITLE = "Models"
+    # Fits 80 columns; escape (leave a field, so 1, 2, 3 and ? work) is under ?.
+    KEY_BAR = (("^g", "start run"), ("^s", "save"), ("^l", "pick models"), ("1 2 3", "screens"))
     AUTO_FOCUS = "#provider"
     BINDINGS = [
         Binding("ctrl+l", "pick_models", "Pick models", id="models.pick"),

@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Header, Input, Static
+from textual.widgets import ContentSwitcher, Header, Input, Static
 from textual.worker import get_current_worker
 
 from core.errors import StoreError
@@ -32,6 +32,7 @@ from tui.widgets.results_detail import ResultsDetail
 from tui.widgets.results_bars import counts_text, run_bar_text
 from tui.widgets.results_metrics import ResultsChart, ResultsMetrics
 from tui.widgets.results_modals import ChoiceModal, ExportModal, ReviewModal, RunPicker
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.results_table import ResultsTable
 
 class ResultsScreen(Screen):
@@ -54,6 +55,8 @@ class ResultsScreen(Screen):
     """
 
     TITLE = "Results"
+    # The keys a newcomer looks for first, fitting 80 columns; the filters and the rest are under ? and ctrl+p.
+    KEY_BAR = (("r", "review"), ("e", "export"), ("m", "chart"), ("p", "runs"), ("/", "search"))
 
     BINDINGS = [
         Binding("c", "toggle_grade('CORRECT')", "✓", id="results.filter.correct",
@@ -159,7 +162,7 @@ class ResultsScreen(Screen):
             yield ResultsTable(id="table")
             yield ResultsChart(id="chart")
         yield ResultsDetail(id="detail")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(ResultsTable).focus()
