@@ -42,8 +42,8 @@ class ConfirmScreen(ModalScreen[bool]):
             with VerticalScroll(classes="dialog-body"):
                 yield Static(self.body, markup=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self.confirm_label} (y)", id="yes", variant="primary")
-                yield Button("No (n)", id="no")
+                yield Button(f"{self.confirm_label} (y)", id="yes", variant="primary", compact=True)
+                yield Button("No (n)", id="no", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#yes", Button).focus()

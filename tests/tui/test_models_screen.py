@@ -57,6 +57,7 @@ async def test_configure_start_and_finish_run(tui_paths, small_dataset):
 
         await pilot.press("ctrl+g")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert list(app._notifications) == []  # no toast covers the summary
         summary = str(app.screen.body)
         questions = load_dataset(small_dataset).sample(4, 7)
         request = RunRequest(
@@ -212,3 +213,18 @@ async def test_picker_lists_only_chat_models(tui_paths):
         listing = picker.query_one("#picker-list")
         assert [listing.get_option_at_index(index).value for index in range(listing.option_count)] == ["org/chat-a", "org/chat-b"]
         assert str(picker.query_one("#picker-state").render()) == "2 of 2 models"
+
+
+async def test_confirmation_buttons_stay_on_screen_at_80x24(tui_paths):
+    from rich.text import Text
+
+    app = FactdeckApp(tui_paths, tick_seconds=0.05, start_mode="models")
+    async with app.run_test(size=(80, 24)) as pilot:
+        body = Text("".join(f"line {number}\n" for number in range(40)) + "\n⚠ a warning at the end")
+        await app.push_screen(ConfirmScreen("Start 2 runs?", body, "Start"))
+        await pilot.pause()
+        for button_id in ("#yes", "#no"):
+            region = app.screen.query_one(button_id).region
+            assert region.height == 1 and 0 <= region.y and region.bottom <= 24
+        scroll = app.screen.query_one(".dialog-body")
+        assert scroll.max_scroll_y > 0  # the body scrolls instead of pushing the buttons off

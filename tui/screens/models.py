@@ -235,13 +235,13 @@ class ModelsScreen(Screen):
             self.notify(f"Your previous config had problems; a copy was kept at {backup}", title="Backup kept",
                         severity="warning", markup=False, timeout=10)
 
-    def _keep_settings(self, config: Config) -> None:
+    def _keep_settings(self, config: Config) -> bool:
+        """Save the settings unless the config file has problems; return whether they were saved."""
         if self.app.config_problems:
             self.app.use_settings(config)
-            self.notify("Settings used for this run but not saved: the config file has problems (ctrl+s saves).",
-                        title="Not saved", severity="warning")
-        else:
-            self.app.store_settings(config)
+            return False
+        self.app.store_settings(config)
+        return True
 
     def action_start_run(self) -> None:
         if self._launching:
@@ -250,21 +250,27 @@ class ModelsScreen(Screen):
         config = self._valid_config()
         if config is None:
             return
-        self._keep_settings(config)
+        saved = self._keep_settings(config)
         self._launching = True
-        self.notify("Loading the dataset and estimating the cost…", title="Pre-flight")
+        # Short, so it is gone by the time the summary opens over it.
+        self.notify("Loading the dataset and estimating the cost…", title="Pre-flight", timeout=1.5)
         known = self.app.model_cache.get((config.provider.name, config.provider.base_url))
         self.app.run_in_thread(partial(prepare_launch, self.app.paths, config, known), "preflight",
-                               partial(self._confirm_launch, config), on_error=self._launch_failed)
+                               partial(self._confirm_launch, config, saved), on_error=self._launch_failed)
 
     def _launch_failed(self, error: BaseException) -> None:
         self._launching = False
 
-    def _confirm_launch(self, config: Config, prepared: PreparedLaunch) -> None:
+    def _confirm_launch(self, config: Config, saved: bool, prepared: PreparedLaunch) -> None:
         from tui.modals import ConfirmScreen
         from tui.preflight_view import preflight_text
 
         body = preflight_text(prepared, len(prepared.dataset.questions))
+        if not saved:
+            body.append("\n⚠ These settings are used for this run but not saved: the config file has problems (ctrl+s saves).",
+                        style="yellow")
+        # Toasts would cover the summary's lines.
+        self.app.clear_notifications()
         runs = prepared.preflight.runs
 
         def decided(confirmed: bool | None) -> None:
