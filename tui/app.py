@@ -277,10 +277,30 @@ class FactdeckApp(App):
     # Actions shared by the palette and the screens
 
     def action_toggle_help(self) -> None:
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
+        from tui.modals import KeysScreen
+
+        if isinstance(self.screen, KeysScreen):
+            self.screen.dismiss(None)
         else:
-            self.action_show_help_panel()
+            self.action_show_keys()
+
+    def action_show_keys(self) -> None:
+        """List the factdeck keys of the current screen, then the palette's key."""
+        from tui.modals import KeysScreen
+
+        keys: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        # The whole chain, not `active_bindings`: a focused table's own enter would hide the screen's.
+        for _node, bindings_map in self.screen._binding_chain:
+            for bindings in bindings_map.key_to_bindings.values():
+                for binding in bindings:
+                    # Bindings without an id are Textual's own (cursor moves, copy), listed on one line.
+                    if binding.id is None or binding.id in seen:
+                        continue
+                    seen.add(binding.id)
+                    keys.append((self.get_key_display(binding), binding.tooltip or binding.description))
+        keys.append(("^p", "command palette: every action, searchable by name"))
+        self.push_screen(KeysScreen(f"Keys of the {self.screen.title or 'current'} screen (esc closes)", keys))
 
     def action_refresh_jobs(self) -> None:
         self.engine_loop.refresh()

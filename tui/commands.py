@@ -56,7 +56,7 @@ def app_commands(app: FactdeckApp) -> list[PaletteCommand]:
     commands += [
         PaletteCommand("Start run", "Start a run from the Models screen's settings after a pre-flight summary (ctrl+g)", app.action_start_run),
         PaletteCommand("Save settings", "Write the Models screen's settings to the config file (ctrl+s)", app.action_save_settings),
-        PaletteCommand("Show keys", "List every key binding of this screen (?)", app.action_show_help_panel),
+        PaletteCommand("Show keys", "List every key binding of this screen (?)", app.action_show_keys),
         PaletteCommand("Quit", "Quit factdeck; runs continue at the provider (q)", app.action_quit),
     ]
     for name in sorted(app.available_themes):

@@ -1,4 +1,4 @@
-"""Modal dialogs shared by the screens: a yes/no confirmation and an error detail view.
+"""Modal dialogs shared by the screens: a yes/no confirmation, an error detail view, and the keys.
 
 Both show their body as `rich.text.Text`, so provider errors and tracebacks are never read as
 markup.
@@ -96,6 +96,42 @@ class ErrorScreen(ModalScreen[None]):
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.details)
         self.notify("Error details copied to the clipboard", title="Copied")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class KeysScreen(ModalScreen[None]):
+    """The factdeck keys of the screen below, most specific first; `?` or escape closes it.
+
+    Textual's help panel lists every key of the focused widget first (cursor moves, text
+    editing), which buried factdeck's own keys; only bindings with a factdeck id are listed here.
+    """
+
+    BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="keys.close")]
+
+    def __init__(self, title: str, keys: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.keys = keys
+
+    def compose(self) -> ComposeResult:
+        width = max((len(key) for key, _ in self.keys), default=0) + 2
+        body = Text()
+        for key, meaning in self.keys:
+            body.append(key.ljust(width), style="bold")
+            body.append(f"{meaning}\n")
+        body.append("arrows, pgup, pgdn, home, end move; tab moves between fields", style="dim")
+        with Vertical(id="dialog", classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title", markup=False)
+            with VerticalScroll(classes="dialog-body"):
+                yield Static(body, markup=False, id="keys")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Close (esc)", id="close", variant="primary", compact=True)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(None)
 
     def action_close(self) -> None:
         self.dismiss(None)

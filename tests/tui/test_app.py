@@ -14,7 +14,7 @@ from tests.conftest import REPO
 from tests.tui.conftest import UNTRUSTED, wait_until
 from tui.app import FactdeckApp
 from tui.commands import app_commands
-from tui.modals import ErrorScreen
+from tui.modals import ErrorScreen, KeysScreen
 from tui.themes import load_themes, packaged_theme_dir
 
 
@@ -45,10 +45,16 @@ async def test_question_mark_toggles_help(tui_paths):
     app = make_app(tui_paths, start_mode="jobs")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("question_mark")
-        assert len(app.screen.query("HelpPanel")) == 1
+        await wait_until(pilot, lambda: isinstance(app.screen, KeysScreen))
+        assert app.screen.keys == [
+            ("/", "Filter"), ("!", "Invert filter"), ("esc", "Clear filter"), ("s", "Sort"), ("S", "Reverse sort"),
+            ("space", "Mark"), ("c", "Cancel the marked jobs, or the one under the cursor; their runs go on"),
+            ("C", "Cancel the whole runs of those jobs: every batch, nothing new submitted"),
+            ("⏎", "Results"), ("^r", "Refresh"), ("1", "Models"), ("2", "Jobs"), ("3", "Results"), ("?", "Keys"),
+            ("q", "Quit"), ("^p", "command palette: every action, searchable by name"),
+        ]
         await pilot.press("question_mark")
-        await pilot.pause()
-        assert len(app.screen.query("HelpPanel")) == 0
+        await wait_until(pilot, lambda: not isinstance(app.screen, KeysScreen))
 
 
 async def test_q_quits(tui_paths):

@@ -50,8 +50,10 @@ class JobsScreen(Screen):
         Binding("s", "sort_next", "Sort", id="jobs.sort"),
         Binding("S", "sort_reverse", "Reverse sort", show=False, id="jobs.sort_reverse"),
         Binding("space", "toggle_mark", "Mark", id="jobs.mark"),
-        Binding("c", "cancel", "Cancel jobs", id="jobs.cancel"),
-        Binding("C", "cancel_runs", "Cancel runs", id="jobs.cancel_runs"),
+        Binding("c", "cancel", "Cancel jobs", id="jobs.cancel",
+                tooltip="Cancel the marked jobs, or the one under the cursor; their runs go on"),
+        Binding("C", "cancel_runs", "Cancel runs", id="jobs.cancel_runs",
+                tooltip="Cancel the whole runs of those jobs: every batch, nothing new submitted"),
         Binding("enter", "open_results", "Results", id="jobs.open"),
         Binding("ctrl+r", "app.refresh_jobs", "Refresh", id="jobs.refresh"),
     ]
