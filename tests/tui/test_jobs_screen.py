@@ -71,7 +71,7 @@ async def test_jobs_table_shows_every_job(tui_paths, filled_store):
         assert judge["phase"] == "judge"
 
         status = str(app.screen.query_one("#jobs-status").render())
-        assert status.startswith("Refreshed 20:26:40 · 2 runs · 5 jobs (3 running, 1 stalled)")
+        assert status == "Refreshed 20:26:40 · 2 runs, 5 jobs: 3 running, 1 stalled · sort age↓"
 
 
 async def test_snapshot_updates_cells_in_place(tui_paths, filled_store):
@@ -148,6 +148,8 @@ async def test_mark_and_cancel_after_confirmation(tui_paths, filled_store):
             await pilot.press("space")
         assert app.screen.marked == {ids["judge"], ids["done"]}
         assert cells(app, ids["judge"])["mark"] == "●"
+        status = str(app.screen.query_one("#jobs-status").render())
+        assert status == "Refreshed 20:26:40 · 2 runs, 5 jobs: 3 running, 1 stalled · 2 marked · sort age↓"
 
         await pilot.press("c")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))

@@ -157,11 +157,12 @@ class JobsScreen(Screen):
         running = sum(row.state in ("validating", "running") for row in snapshot.rows)
         stalled = sum(row.stalled for row in snapshot.rows)
         # Short parts, so the line fits 80 columns with a filter and marks.
-        parts = [f"Refreshed {refreshed}", f"{snapshot.run_count} runs", f"{len(snapshot.rows)} jobs ({running} running, {stalled} stalled)"]
-        if self.filter_text or self.filter_inverted:
-            parts.append(f"{'NOT ' if self.filter_inverted else ''}{self.filter_text!r}: {len(rows)} shown")
+        activity = f"{running} running" + (f", {stalled} stalled" if stalled else "")
+        parts = [f"Refreshed {refreshed}", f"{snapshot.run_count} runs, {len(snapshot.rows)} jobs: {activity}"]
         if self.marked:
             parts.append(f"{len(self.marked)} marked")
+        if self.filter_text or self.filter_inverted:
+            parts.append(f"{'NOT ' if self.filter_inverted else ''}{self.filter_text!r}: {len(rows)} shown")
         parts.append(f"sort {self.sort_key}{'↑' if self.sort_reverse else '↓'}")
         if not snapshot.rows:
             parts.append("no jobs yet: start a run on Models (1)")
