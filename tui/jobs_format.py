@@ -24,7 +24,7 @@ STATE_LOOK = {
 BAR_WIDTH = 10
 RUN_SUFFIX = 4
 # (key, label, width). Ordered so that at 80 columns everything needed to follow a job shows
-# without sideways scrolling: the run (its id's random suffix tells two runs of one model apart),
+# without sideways scrolling: the run (its id's random suffix distinguishes two runs of one model),
 # phase, shard, status, progress, done/total and ETA. Fixed widths keep columns still while
 # values change.
 COLUMNS = (

@@ -104,8 +104,8 @@ class ErrorScreen(ModalScreen[None]):
 class KeysScreen(ModalScreen[None]):
     """The factdeck keys of the screen below, most specific first; `?` or escape closes it.
 
-    Textual's help panel lists every key of the focused widget first (cursor moves, text
-    editing), which buried factdeck's own keys; only bindings with a factdeck id are listed here.
+    Textual's help panel lists the focused widget's cursor and editing keys first, which buried
+    factdeck's own keys. So only bindings with a factdeck id are listed here.
     """
 
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="keys.close")]

@@ -170,7 +170,7 @@ async def test_mark_and_cancel_after_confirmation(tui_paths, filled_store):
     store.close()
 
 
-async def test_cancel_whole_run_of_the_job_under_the_cursor(tui_paths, filled_store):
+async def test_cancel_run_of_cursor_job(tui_paths, filled_store):
     ids = filled_store()
     app = make_app(tui_paths)
     async with app.run_test(size=(80, 24)) as pilot:

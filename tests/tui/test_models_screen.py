@@ -225,6 +225,8 @@ async def test_confirmation_buttons_stay_on_screen_at_80x24(tui_paths):
         await pilot.pause()
         for button_id in ("#yes", "#no"):
             region = app.screen.query_one(button_id).region
-            assert region.height == 1 and 0 <= region.y and region.bottom <= 24
+            assert region.height == 1
+            assert region.y >= 0
+            assert region.bottom <= 24
         scroll = app.screen.query_one(".dialog-body")
         assert scroll.max_scroll_y > 0  # the body scrolls instead of pushing the buttons off

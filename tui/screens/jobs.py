@@ -241,7 +241,7 @@ class JobsScreen(Screen):
             self.table.move_cursor(row=self.table.cursor_row + 1)
 
     def _chosen_rows(self) -> list[JobRow]:
-        """The marked jobs, or else the one under the cursor."""
+        """Return the marked jobs, or else the one under the cursor."""
         if self.snapshot is None:
             return []
         chosen = [row for row in self.snapshot.rows if row.job_id in self.marked]

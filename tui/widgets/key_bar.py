@@ -5,8 +5,8 @@ moves. Removing the Footer from the Jobs screen cut its headless cold start from
 300 ms (median of 7 runs, Textual 8.2.8, on a 2-core Linux VM). The keys here
 are not clickable.
 
-A screen may set `KEY_BAR`, its most important keys first as (keys, label) pairs, so the line fits
-80 columns; every other key is one `?` away.
+A screen may set `KEY_BAR`, its most important keys first as (keys, label) pairs, so that the
+line fits 80 columns. Every other key is one `?` away.
 """
 
 from __future__ import annotations
