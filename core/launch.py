@@ -9,19 +9,21 @@ from core.dataset import Dataset, Question, load_dataset
 from core.errors import FactdeckError
 from core.prompts import load_template
 from core.providers.base import ModelInfo
-from core.runs import RunSettings, create_run
+from core.runs import RunSettings, create_run, new_run_id, templates_of
 from core.workspace import Workspace
 
 # A judge reply is one letter; a short factual answer is around this many tokens.
 ESTIMATED_ANSWER_TOKENS = 20
 ESTIMATED_JUDGE_REPLY_TOKENS = 2
 CHARACTERS_PER_TOKEN = 4
+# NOTE: Together gives "up to 50%" off on selected batch models and lists no per-model discount,
+# so the cost estimate assumes the full 50% for every model.
 BATCH_DISCOUNT = 0.5
 
 
 @dataclass(frozen=True)
 class RunRequest:
-    """What the user asked for: one run per student model, all sharing the judge."""
+    """A user's request to start runs: one run per student model, all sharing the judge."""
 
     provider: str
     models: tuple[str, ...]
@@ -40,7 +42,7 @@ class RunRequest:
 
 @dataclass(frozen=True)
 class Preflight:
-    """What starting the runs would send, estimated before anything is submitted."""
+    """An estimate of what starting the runs would send, made before anything is submitted."""
 
     questions: int
     runs: int
@@ -99,12 +101,20 @@ def settings_for(request: RunRequest, model: str) -> RunSettings:
 def preflight(request: RunRequest, questions: list[Question], models: list[ModelInfo] | None = None) -> Preflight:
     """Estimate requests, shards, tokens and cost (batch discount applied) before starting."""
     settings = settings_for(request, request.models[0])
+    student_template, _ = templates_of(settings)
+    # Real custom_ids carry the run id, which does not exist yet; one of the same length stands in.
+    placeholder_run_id = new_run_id()
     student = [
-        Request(make_custom_id("x" * 20, "answers", 1, q.question_id), q.question_id,
-                chat_body(settings.model, settings.student_template.replace("{question}", q.problem), settings.max_tokens, settings.temperature))
+        Request(
+            make_custom_id(placeholder_run_id, "answers", 1, q.question_id),
+            q.question_id,
+            chat_body(settings.model, student_template.fill(question=q.problem), settings.max_tokens, settings.temperature),
+        )
         for q in questions
     ]
     answer_shards = len(split_into_shards(student, request.limits))
+    # Estimate: the template, the question and gold target, plus about 400 bytes for the predicted
+    # answer, the custom_id and the JSON around them.
     judge_bytes = sum(len(settings.judge_template) + len(q.problem) + len(q.gold) + 400 for q in questions)
     judge_shards = max(1, -(-judge_bytes // request.limits.max_bytes), -(-len(questions) // request.limits.max_requests))
 
