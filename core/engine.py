@@ -67,7 +67,7 @@ class Engine:
     def step_all(self) -> list[StepEvent]:
         """Step every unfinished run once.
 
-        A provider error in one run (a rejected key) does not stop the others; the first such
+        A provider error in one run (a rejected key) does not stop the others. The first such
         error is raised after every run has had its step.
         """
         events: list[StepEvent] = []
@@ -141,8 +141,8 @@ class Engine:
     def cancel_run(self, run_id: str) -> list[StepEvent]:
         """Stop spending on a run: cancel its unfinished batches and submit nothing new for it.
 
-        Answers and grades already produced are kept; questions still waiting end as FAILED with
-        the reason "cancelled", and the run ends "cancelled" once its batches have been read.
+        Answers and grades already produced are kept. Questions still waiting end as FAILED with a
+        reason that names the cancel, and the run ends "cancelled" once its batches have been read.
         """
         self.store.execute("UPDATE runs SET cancel_requested = 1 WHERE run_id = ?", (run_id,))
         log.info("run %s: cancel requested", run_id)
@@ -150,7 +150,7 @@ class Engine:
         return self.cancel_jobs(unfinished)
 
     def cancel_jobs(self, job_ids: list[int]) -> list[StepEvent]:
-        """Cancel batch jobs at the provider; what they already answered is kept."""
+        """Cancel batch jobs at the provider; the results they already produced are kept."""
         events = []
         for job_id in job_ids:
             job = self.store.job(job_id)

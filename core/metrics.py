@@ -97,7 +97,7 @@ def group_metrics(counts: Mapping[str, int], with_intervals: bool = True) -> dic
 def compute_metrics(rows: Iterable[tuple[str, str, str | None]]) -> dict:
     """Compute overall and per-topic / per-answer-type metrics.
 
-    `rows` holds one (topic, answer_type, grade) tuple per question; a question still waiting for
+    `rows` contains one (topic, answer_type, grade) tuple per question; a question still waiting for
     its grade has grade None and counts only in `total` (as `pending`).
     """
     overall: Counter[str] = Counter()
